@@ -1,0 +1,77 @@
+# Every task of the project. On a fresh machine with Python 3.11 and make:
+#   make run    the whole system on embedded NATS and PostgreSQL (Ctrl-C stops everything)
+#   make test   lint, types, architecture, unit, integration and e2e tests on real servers
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCK := requirements/dev.lock
+NATS_PORT ?= 4222
+PG_PORT ?= 54329
+DATA_DIR ?= $(CURDIR)/.data
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: install run test lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
+
+install: $(STAMP)
+
+# The venv is rebuilt from the hashed lock whenever the lock changes.
+$(STAMP): $(LOCK)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	touch $(STAMP)
+
+run: install
+	@mkdir -p $(DATA_DIR)
+	@if [ -n "$$NATS_URL" ] || [ -n "$$DATABASE_URL" ]; then \
+	  echo "Using external servers: NATS_URL=$${NATS_URL:-unset} DATABASE_URL=$${DATABASE_URL:+set}"; \
+	  exec $(BIN)/honcho -d . -f deploy/Procfile.services start; \
+	else \
+	  NATS_PORT=$(NATS_PORT) PG_PORT=$(PG_PORT) DATA_DIR=$(DATA_DIR) \
+	  NATS_URL=nats://127.0.0.1:$(NATS_PORT) \
+	  DATABASE_URL=postgresql://postgres@127.0.0.1:$(PG_PORT)/postgres \
+	  exec $(BIN)/honcho -d . -f deploy/Procfile start; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/hadolint deploy/Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
+
+typecheck: install
+	$(BIN)/mypy services tests tools
+
+archcheck: install
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+e2e: install
+	$(BIN)/pytest -q tests/e2e
+
+# Lint first (cheap), then every test level in one pytest session so that the real NATS and
+# PostgreSQL servers are started once and always stopped, whatever happens.
+test: lint typecheck archcheck
+	$(BIN)/pytest tests/unit tests/integration tests/e2e
+
+docs: install
+	$(BIN)/python -m tools.asyncapi write
+
+docs-check: install
+	$(BIN)/python -m tools.asyncapi check
+
+bench: install
+	$(BIN)/python -m bench
+
+# Re-pin after editing requirements/*.in (needs uv, which the dev lock installs).
+lock: install
+	$(BIN)/uv pip compile -q --generate-hashes --python-version 3.11 requirements/runtime.in -o requirements/runtime.lock
+	$(BIN)/uv pip compile -q --generate-hashes --python-version 3.11 requirements/dev.in -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,27 @@
+"""``assessments.v1.scored``: monthly on-site assessment scores (实地考评, R4.2)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints
+
+from .base import DecimalText, ShortText, UnitId
+from .envelope import Event
+
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+class AssessmentScored(Event):
+    """R4.2: unit ``unit_id`` scored ``score`` (0-100, exact decimal string) for ``month``.
+
+    A later-recorded score for the same unit and month replaces the earlier one; ``occurred_at``
+    is when it was recorded.
+    """
+
+    SUBJECT = "assessments.v1.scored"
+    type: Literal["assessments.v1.scored"] = "assessments.v1.scored"
+    unit_id: UnitId
+    month: Month
+    score: DecimalText
+    source: ShortText

@@ -1,0 +1,67 @@
+"""Incentive fund settings (创文绩效激励资金, R6.1, R6.2): validated and frozen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from services.incentives.domain.calendar import planned_editions
+
+DEFAULT_FUND_FEN = 800_000_000  # R6.1: 8,000,000 yuan per campaign year
+UNIT_CATEGORIES = frozenset({"department", "district", "town"})  # R1.1
+DEFAULT_ELIGIBLE_CATEGORIES = frozenset({"district", "department"})  # R6.1: towns not paid
+
+
+class YearOverride(BaseModel):
+    """Per-year overrides of the fund (R6.1) and of the planned editions E (R6.2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fund_fen: StrictInt | None = Field(default=None, ge=0)
+    planned_editions: StrictInt | None = Field(default=None, ge=1)
+
+
+class FundSettings(BaseModel):
+    """The fund rules of R6.1/R6.2 with their defaults; ``years`` overrides a single year."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_fund_fen: StrictInt = Field(default=DEFAULT_FUND_FEN, ge=0)
+    eligible_categories: frozenset[str] = DEFAULT_ELIGIBLE_CATEGORIES
+    years: Mapping[int, YearOverride] = Field(default_factory=dict)
+    # The weekly schedule E is counted from (R4.1 default: Monday 00:00 Asia/Shanghai).
+    timezone: str = "Asia/Shanghai"
+    cutoff_weekday: StrictInt = Field(default=0, ge=0, le=6)
+
+    @field_validator("eligible_categories")
+    @classmethod
+    def _known_categories(cls, value: frozenset[str]) -> frozenset[str]:
+        unknown = value - UNIT_CATEGORIES
+        if unknown:
+            raise ValueError(f"unknown unit categories {sorted(unknown)} (R1.1)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def fund_for(self, year: int) -> int:
+        """R6.1: the fund of ``year`` in fen (override, else the default)."""
+        override = self.years.get(year)
+        if override is not None and override.fund_fen is not None:
+            return override.fund_fen
+        return self.default_fund_fen
+
+    def planned_editions_for(self, year: int) -> int:
+        """R6.2: E of ``year`` (override, else the scheduled cutoffs of the year)."""
+        override = self.years.get(year)
+        if override is not None and override.planned_editions is not None:
+            return override.planned_editions
+        return planned_editions(year, ZoneInfo(self.timezone), self.cutoff_weekday)

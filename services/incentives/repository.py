@@ -1,0 +1,165 @@
+"""PostgreSQL storage of the fund, the settled revisions and the ledger (schema ``incentives``).
+
+``settled_revisions`` and ``ledger_entries`` are append-only (R6.4); ``funds`` is the one row
+per year that settlements lock and whose ``allocated`` mirrors the net of the year's entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from services.runtime.db import Conn
+
+from .domain.ledger import LedgerEntry, LedgerState, SettledRevision, ledger_state
+from .domain.settlement import Settlement
+
+
+@dataclass(frozen=True)
+class Fund:
+    """The locked ``funds`` row of a year."""
+
+    year: int
+    fund: int
+    planned_editions: int
+    allocated: int
+    version: int
+
+
+async def lock_fund(conn: Conn, year: int, fund: int, planned_editions: int) -> Fund:
+    """The year's fund row, created from the settings on first use, locked until commit (R6.2:
+    one settlement of a year at a time, across replicas)."""
+    await conn.execute(
+        "INSERT INTO funds (year, fund, planned_editions) VALUES (%s, %s, %s)"
+        " ON CONFLICT (year) DO NOTHING",
+        (year, fund, planned_editions),
+    )
+    cur = await conn.execute(
+        "SELECT year, fund, planned_editions, allocated, version FROM funds"
+        " WHERE year = %s FOR UPDATE",
+        (year,),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return Fund(**row)
+
+
+async def load_ledger(conn: Conn, fund: Fund) -> LedgerState:
+    """Rebuild the year's ``LedgerState`` from its stored rows (the fold of R6.4)."""
+    cur = await conn.execute(
+        "SELECT year, edition, revision, cutoff, pool, rule_version, source_event_id"
+        " FROM settled_revisions WHERE year = %s ORDER BY id",
+        (fund.year,),
+    )
+    records = [
+        SettledRevision(**{**row, "source_event_id": str(row["source_event_id"])})
+        for row in await cur.fetchall()
+    ]
+    cur = await conn.execute(
+        "SELECT year, edition, revision, unit_id, fen, kind, rule_version, source_event_id"
+        " FROM ledger_entries WHERE year = %s ORDER BY id",
+        (fund.year,),
+    )
+    entries = [
+        LedgerEntry(**{**row, "source_event_id": str(row["source_event_id"])})
+        for row in await cur.fetchall()
+    ]
+    state = ledger_state(fund.year, fund.fund, fund.planned_editions, records, entries)
+    if state.allocated != fund.allocated:
+        raise RuntimeError(
+            f"fund {fund.year}: ledger nets {state.allocated} fen but the fund row says "
+            f"{fund.allocated}"
+        )
+    return state
+
+
+async def save_settlement(
+    conn: Conn, fund: Fund, settlement: Settlement, stream_seq: int | None
+) -> Fund:
+    """Append the settled revision and its entries, move ``funds.allocated``, bump the year's
+    event version; returns the updated fund. The UNIQUE keys refuse a double settlement."""
+    record = settlement.record
+    assert record is not None, "an ignored settlement stores nothing"
+    await conn.execute(
+        "INSERT INTO settled_revisions (year, edition, revision, outcome, cutoff, pool, split,"
+        " rule_version, source_event_id, stream_seq)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            record.year,
+            record.edition,
+            record.revision,
+            settlement.outcome,
+            record.cutoff,
+            record.pool,
+            settlement.split,
+            record.rule_version,
+            UUID(record.source_event_id),
+            stream_seq,
+        ),
+    )
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO ledger_entries (year, edition, revision, unit_id, fen, kind,"
+            " rule_version, source_event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    e.year,
+                    e.edition,
+                    e.revision,
+                    e.unit_id,
+                    e.fen,
+                    e.kind,
+                    e.rule_version,
+                    UUID(e.source_event_id),
+                )
+                for e in settlement.entries
+            ],
+        )
+    booked = sum(entry.fen for entry in settlement.entries)
+    cur = await conn.execute(
+        "UPDATE funds SET allocated = allocated + %s, version = version + 1 WHERE year = %s"
+        " RETURNING year, fund, planned_editions, allocated, version",
+        (booked, fund.year),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return Fund(**row)
+
+
+# -- read side -------------------------------------------------------------------------------
+
+
+async def fund_figures(conn: Conn, year: int) -> dict[str, Any] | None:
+    """The stored fund row of ``year`` with the number of editions settled (R6.2 k)."""
+    cur = await conn.execute(
+        "SELECT f.year, f.fund, f.planned_editions, f.allocated,"
+        " (SELECT count(DISTINCT edition) FROM settled_revisions s WHERE s.year = f.year)"
+        " AS editions_settled FROM funds f WHERE f.year = %s",
+        (year,),
+    )
+    return await cur.fetchone()
+
+
+async def edition_revisions(conn: Conn, year: int, edition: int) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT revision, outcome, cutoff, pool, split, rule_version, source_event_id,"
+        " stream_seq, settled_at FROM settled_revisions WHERE year = %s AND edition = %s"
+        " ORDER BY revision",
+        (year, edition),
+    )
+    return list(await cur.fetchall())
+
+
+async def entries(
+    conn: Conn, year: int, edition: int | None = None, unit_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Ledger entries of ``year`` in booking order, optionally of one edition or one unit."""
+    cur = await conn.execute(
+        "SELECT year, edition, revision, unit_id, fen, kind, rule_version, source_event_id,"
+        " booked_at FROM ledger_entries WHERE year = %s"
+        " AND (%s::int IS NULL OR edition = %s) AND (%s::text IS NULL OR unit_id = %s)"
+        " ORDER BY id",
+        (year, edition, edition, unit_id, unit_id),
+    )
+    return list(await cur.fetchall())

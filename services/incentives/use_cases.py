@@ -1,0 +1,156 @@
+"""One function per use case: load, decide (pure domain), save ledger + outbox + processed id
+in one transaction (STYLE.md 3)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from faststream.nats import NatsMessage
+
+from services.contracts.ranking import EditionPublished
+from services.runtime.db import Conn
+from services.runtime.http import NotFound
+from services.runtime.service import ServiceRuntime, stream_position
+
+from . import repository as repo
+from .domain.fund import FundSettings
+from .domain.money import fen_to_yuan
+from .domain.pool import remaining_fund
+from .domain.settlement import decide
+from .events import allocated_event, edition_summary
+
+EDITIONS_CONSUMER = "incentives-ranking-v1-edition_published"
+
+
+@dataclass
+class IncentivesService:
+    """The incentives service's use cases; the clock and id source are injected for tests."""
+
+    runtime: ServiceRuntime
+    fund_settings: FundSettings
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    new_id: Callable[[], UUID] = uuid.uuid4
+
+    async def settle_edition(self, event: EditionPublished, msg: NatsMessage) -> bool:
+        """R6.2-R6.4: settle one edition revision against its year's fund, at most once.
+
+        In one transaction: the processed event id, the locked fund row, the appended ledger
+        rows and the ``incentives.v1.allocated`` event (none when the revision is ignored).
+        Editions are settled in the order they are handled. Returns False for a duplicate.
+        """
+        edition = edition_summary(event, ZoneInfo(self.fund_settings.timezone))
+        _, seq = stream_position(msg)
+
+        async def apply(conn: Conn) -> None:
+            fund = await repo.lock_fund(
+                conn,
+                edition.year,
+                self.fund_settings.fund_for(edition.year),
+                self.fund_settings.planned_editions_for(edition.year),
+            )
+            state = await repo.load_ledger(conn, fund)
+            settlement = decide(state, edition, self.fund_settings.eligible_categories)
+            if settlement.record is None:  # R6.4: a revision already settled adds nothing
+                return
+            fund = await repo.save_settlement(conn, fund, settlement, seq)
+            allocated = allocated_event(
+                settlement,
+                edition,
+                fund=fund.fund,
+                allocated_total=fund.allocated,
+                version=fund.version,
+                event_id=self.new_id(),
+                occurred_at=self.now(),
+            )
+            await self.runtime.commit(conn, [allocated])
+
+        return await self.runtime.apply_once(EDITIONS_CONSUMER, event, msg, apply)
+
+    # -- queries -----------------------------------------------------------------------------
+    async def fund(self, year: int) -> dict[str, Any]:
+        """R6.1-R6.2: the year's fund, what is allocated and what remains, in fen and yuan.
+
+        A year nothing was settled in yet shows its fund from the settings, untouched."""
+        async with self.runtime.pool.connection() as conn:
+            row = await repo.fund_figures(conn, year)
+        if row is None:
+            row = {
+                "fund": self.fund_settings.fund_for(year),
+                "planned_editions": self.fund_settings.planned_editions_for(year),
+                "allocated": 0,
+                "editions_settled": 0,
+            }
+        remaining = remaining_fund(row["fund"], row["allocated"])
+        return {
+            "year": year,
+            **_money("fund", row["fund"]),
+            **_money("allocated", row["allocated"]),
+            **_money("remaining", remaining),
+            "editions_settled": row["editions_settled"],
+            "planned_editions": row["planned_editions"],
+        }
+
+    async def allocations(self, year: int, edition: int) -> dict[str, Any]:
+        """R6.2-R6.4: each settled revision of an edition with its pool and per-unit fen."""
+        async with self.runtime.pool.connection() as conn:
+            revisions = await repo.edition_revisions(conn, year, edition)
+            booked = await repo.entries(conn, year, edition=edition)
+        if not revisions:
+            raise NotFound(f"edition {edition} of {year} has not been settled")
+        paid: dict[str, int] = {}
+        for entry in booked:
+            paid[entry["unit_id"]] = paid.get(entry["unit_id"], 0) + entry["fen"]
+        return {
+            "year": year,
+            "edition": edition,
+            "revisions": [
+                {
+                    "revision": r["revision"],
+                    "outcome": r["outcome"],
+                    "cutoff": r["cutoff"].isoformat(),
+                    "rule_version": r["rule_version"],
+                    "stream_seq": r["stream_seq"],
+                    **_money("pool", r["pool"]),
+                    **_money("split", r["split"]),
+                    "awards": [_entry_view(e) for e in booked if e["revision"] == r["revision"]],
+                }
+                for r in revisions
+            ],
+            "paid": [
+                {"unit_id": unit_id, **_money("", fen)}
+                for unit_id, fen in sorted(paid.items())
+                if fen != 0
+            ],
+        }
+
+    async def ledger(self, year: int, unit_id: str | None) -> list[dict[str, Any]]:
+        """R6.4: the year's ledger entries in booking order, optionally of one unit."""
+        async with self.runtime.pool.connection() as conn:
+            rows = await repo.entries(conn, year, unit_id=unit_id)
+        return [_entry_view(row) for row in rows]
+
+
+def _money(name: str, fen: int) -> dict[str, Any]:
+    """R6.1: integer fen beside a yuan string for people."""
+    prefix = f"{name}_" if name else ""
+    return {f"{prefix}fen": fen, f"{prefix}yuan": fen_to_yuan(fen)}
+
+
+def _entry_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "year": row["year"],
+        "edition": row["edition"],
+        "revision": row["revision"],
+        "unit_id": row["unit_id"],
+        "kind": row["kind"],
+        **_money("", row["fen"]),
+        "rule_version": row["rule_version"],
+        "source_event_id": str(row["source_event_id"]),
+        "booked_at": row["booked_at"].isoformat(),
+    }

@@ -1,0 +1,52 @@
+"""The notify service: notices per edition, the escalation ladder and deliveries (R5)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.contracts import notify as wire
+from services.contracts.streams import NOTIFY, RANKING
+from services.runtime.service import ServiceRuntime
+
+from .api import router, subscribe
+from .settings import NotifySettings
+from .use_cases import NotifyService
+from .worker import DeliveryWorker
+
+PUBLISHES = (wire.Delivered, wire.Failed)
+
+
+def build(settings: NotifySettings | None = None) -> tuple[FastAPI, ServiceRuntime]:
+    """Wire the notify service: its runtime, publishers, subscriber, worker and HTTP app.
+
+    The runtime has no hook for extra background tasks, so the app's lifespan is the runtime's
+    with the delivery worker nested inside it: started after the runtime (it needs the pool),
+    stopped before it (its last outcomes still reach the outbox).
+    """
+    settings = settings or NotifySettings()
+    # RANKING too: our durable consumer needs its stream even if ranking starts after us.
+    streams = (NOTIFY, RANKING)
+    runtime = ServiceRuntime("notify", settings, Path(__file__).parent / "migrations", streams)
+    for model in PUBLISHES:
+        runtime.bus.publisher(model)
+    service = NotifyService(runtime=runtime, max_attempts=settings.delivery_attempts)
+    worker = DeliveryWorker(service, settings)
+    subscribe(runtime, service, worker)
+    app = runtime.http_app("Chuangwen notify", [router(runtime)])
+    runtime_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_lifespan(app):
+            worker.start()
+            try:
+                yield
+            finally:
+                await worker.stop()
+
+    app.router.lifespan_context = lifespan
+    return app, runtime

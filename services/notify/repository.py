@@ -1,0 +1,215 @@
+"""PostgreSQL storage of listings, streaks, talks and deliveries (the ``notify`` schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from services.runtime.db import Conn
+
+from .domain.escalation import EditionKey, EscalationState, Listing, TalkLevel
+from .domain.notices import PlannedNotice
+
+LIST_LIMIT = 500
+
+# -- escalation state (R5.3) -----------------------------------------------------------------
+
+
+async def load_escalation(conn: Conn) -> EscalationState:
+    """The fold's state, locked: editions are applied one at a time (also across replicas)."""
+    await conn.execute("LOCK TABLE listings IN SHARE ROW EXCLUSIVE MODE")
+    cur = await conn.execute("SELECT * FROM listings ORDER BY year, number")
+    return EscalationState(
+        tuple(
+            Listing(
+                edition=EditionKey(year=row["year"], number=row["number"]),
+                revision=row["revision"],
+                red=frozenset(row["red"]),
+                black=frozenset(row["black"]),
+            )
+            for row in await cur.fetchall()
+        )
+    )
+
+
+async def save_listing(conn: Conn, listing: Listing) -> None:
+    await conn.execute(
+        "INSERT INTO listings (year, number, revision, red, black) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (year, number) DO UPDATE SET revision = EXCLUDED.revision,"
+        " red = EXCLUDED.red, black = EXCLUDED.black",
+        (
+            listing.edition.year,
+            listing.edition.number,
+            listing.revision,
+            sorted(listing.red),
+            sorted(listing.black),
+        ),
+    )
+
+
+async def save_streaks(conn: Conn, state: EscalationState) -> None:
+    """Replace the per-unit k projection with the fold's answer after the latest edition."""
+    await conn.execute("DELETE FROM streaks")
+    if not state.listings:
+        return
+    last = state.listings[-1].edition
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO streaks (unit_id, k, through_year, through_number)"
+            " VALUES (%s, %s, %s, %s)",
+            [(u, k, last.year, last.number) for u, k in sorted(state.streaks().items())],
+        )
+
+
+# -- talks (R5.3) ----------------------------------------------------------------------------
+
+
+async def order_talk(conn: Conn, notice: PlannedNotice, k: int, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO talks (unit_id, year, number, revision, k, level, status, ordered_at,"
+        " updated_at) VALUES (%s, %s, %s, %s, %s, %s, 'ordered', %s, %s)"
+        " ON CONFLICT (unit_id, year, number) DO UPDATE SET revision = EXCLUDED.revision,"
+        " k = EXCLUDED.k, level = EXCLUDED.level, status = 'ordered',"
+        " updated_at = EXCLUDED.updated_at",
+        (
+            notice.recipient.unit_id,
+            notice.edition.year,
+            notice.edition.number,
+            notice.revision,
+            k,
+            str(notice.talk_level),
+            at,
+            at,
+        ),
+    )
+
+
+async def cancel_talk(conn: Conn, unit_id: str, edition: EditionKey, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE talks SET status = 'cancelled', updated_at = %s"
+        " WHERE unit_id = %s AND year = %s AND number = %s",
+        (at, unit_id, edition.year, edition.number),
+    )
+
+
+async def list_talks(conn: Conn, unit_id: str | None, level: TalkLevel | None) -> list[Any]:
+    cur = await conn.execute(
+        "SELECT unit_id, year, number, revision, k, level, status, ordered_at, updated_at"
+        " FROM talks WHERE (%(unit)s::text IS NULL OR unit_id = %(unit)s)"
+        " AND (%(level)s::text IS NULL OR level = %(level)s)"
+        " ORDER BY ordered_at DESC, unit_id LIMIT %(limit)s",
+        {"unit": unit_id, "level": None if level is None else str(level), "limit": LIST_LIMIT},
+    )
+    return list(await cur.fetchall())
+
+
+# -- deliveries ------------------------------------------------------------------------------
+
+
+async def plan_delivery(
+    conn: Conn,
+    *,
+    delivery_id: UUID,
+    event_id: UUID,
+    notice: PlannedNotice,
+    channel: str,
+    payload: dict[str, Any],
+    at: datetime,
+) -> bool:
+    """Insert one pending delivery; False when this (notice, channel) was already planned."""
+    cur = await conn.execute(
+        "INSERT INTO deliveries (delivery_id, event_id, notice_key, notice_type, recipient,"
+        " unit_id, channel, year, number, revision, payload, status, next_attempt_at,"
+        " created_at, updated_at) VALUES"
+        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s)"
+        " ON CONFLICT (notice_key, channel) DO NOTHING",
+        (
+            delivery_id,
+            event_id,
+            notice.key,
+            str(notice.type),
+            str(notice.recipient),
+            notice.recipient.unit_id,
+            channel,
+            notice.edition.year,
+            notice.edition.number,
+            notice.revision,
+            Jsonb(payload),
+            at,
+            at,
+            at,
+        ),
+    )
+    return cur.rowcount == 1
+
+
+async def claim_due(conn: Conn, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Due pending deliveries, locked for this transaction; other replicas skip them."""
+    cur = await conn.execute(
+        "SELECT delivery_id, notice_type, recipient, channel, payload, attempts FROM deliveries"
+        " WHERE status = 'pending' AND next_attempt_at <= %s"
+        " ORDER BY next_attempt_at, delivery_id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (now, limit),
+    )
+    return list(await cur.fetchall())
+
+
+async def record_attempt(
+    conn: Conn,
+    delivery_id: UUID,
+    *,
+    attempt: int,
+    at: datetime,
+    status: str,
+    outcome: str,
+    status_code: int | None,
+    detail: str,
+    next_attempt_at: datetime,
+) -> None:
+    """Log one attempt and move the delivery to its new status."""
+    await conn.execute(
+        "INSERT INTO delivery_attempts (delivery_id, attempt, at, outcome, status_code, detail)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (delivery_id, attempt, at, outcome, status_code, detail),
+    )
+    await conn.execute(
+        "UPDATE deliveries SET status = %s, attempts = %s, next_attempt_at = %s,"
+        " last_error = %s, updated_at = %s WHERE delivery_id = %s",
+        (
+            status,
+            attempt,
+            next_attempt_at,
+            None if status == "delivered" else detail,
+            at,
+            delivery_id,
+        ),
+    )
+
+
+async def mark_skipped(conn: Conn, delivery_id: UUID, reason: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = 'skipped', last_error = %s, updated_at = %s"
+        " WHERE delivery_id = %s",
+        (reason, at, delivery_id),
+    )
+
+
+async def list_notifications(
+    conn: Conn, unit_id: str | None, notice_type: str | None, status: str | None
+) -> list[Any]:
+    """Newest first, at most ``LIST_LIMIT`` rows."""
+    cur = await conn.execute(
+        "SELECT delivery_id AS notification_id, notice_type, recipient, unit_id, channel, year,"
+        " number, revision, status, attempts, next_attempt_at, last_error, created_at,"
+        " updated_at, payload->>'title' AS title, payload->>'text' AS text,"
+        " payload->'key_numbers' AS key_numbers FROM deliveries"
+        " WHERE (%(unit)s::text IS NULL OR unit_id = %(unit)s)"
+        " AND (%(type)s::text IS NULL OR notice_type = %(type)s)"
+        " AND (%(status)s::text IS NULL OR status = %(status)s)"
+        " ORDER BY created_at DESC, notice_key LIMIT %(limit)s",
+        {"unit": unit_id, "type": notice_type, "status": status, "limit": LIST_LIMIT},
+    )
+    return list(await cur.fetchall())

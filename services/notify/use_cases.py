@@ -1,0 +1,126 @@
+"""One function per use case: load, decide (pure domain), save state + outbox in one
+transaction (STYLE.md 3)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from faststream.nats import NatsMessage
+
+from services.contracts import notify as wire
+from services.contracts.envelope import Event
+from services.contracts.ranking import EditionPublished
+from services.runtime.db import Conn
+from services.runtime.service import ServiceRuntime
+
+from . import repository as repo
+from .delivery import Outcome, Verdict
+from .domain.notices import NoticeType, notices_for_edition
+from .editions import edition_summary, unit_names
+from .texts import notice_body
+
+PRODUCER = "notify"
+CONSUMER = "notify-edition-published"
+CHANNEL = "webhook"  # v1: one generic receiver (R5)
+
+
+@dataclass
+class NotifyService:
+    """The notify service's use cases; the clock and id source are injected for tests."""
+
+    runtime: ServiceRuntime
+    max_attempts: int
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    new_id: Callable[[], UUID] = uuid.uuid4
+
+    async def plan_edition(self, event: EditionPublished, msg: NatsMessage) -> bool:
+        """R5.2/R5.3: plan every notice of one edition revision, once; False for a duplicate."""
+        return await self.runtime.apply_once(
+            CONSUMER, event, msg, lambda conn: self._plan(conn, event)
+        )
+
+    async def _plan(self, conn: Conn, event: EditionPublished) -> None:
+        at = self.now()
+        summary = edition_summary(event)
+        names = unit_names(event)
+        state = await repo.load_escalation(conn)
+        notices, new_state = notices_for_edition(summary, state)
+        if new_state is state:  # R5.3: not newer than the revision already applied
+            return
+        listing = new_state.latest(summary.key)
+        assert listing is not None
+        await repo.save_listing(conn, listing)
+        await repo.save_streaks(conn, new_state)
+        for notice in notices:
+            unit_id = notice.recipient.unit_id
+            if notice.type is NoticeType.TALK:
+                k = int(dict(notice.key_numbers)["consecutive_black"])
+                await repo.order_talk(conn, notice, k, at)
+            elif notice.type is NoticeType.CORRECTION and notice.talk_level is not None:
+                assert unit_id is not None
+                await repo.cancel_talk(conn, unit_id, notice.edition, at)
+            delivery_id = self.new_id()
+            await repo.plan_delivery(
+                conn,
+                delivery_id=delivery_id,
+                event_id=event.event_id,
+                notice=notice,
+                channel=CHANNEL,
+                payload=notice_body(notice, delivery_id, names.get(unit_id or "")),
+                at=at,
+            )
+
+    async def record_outcome(
+        self, conn: Conn, row: dict[str, Any], outcome: Outcome, retry_in: timedelta
+    ) -> None:
+        """One attempt's result, in the caller's transaction: delivered, retried later or
+        failed for good, with ``notify.v1.delivered``/``failed`` staged beside the status."""
+        at = self.now()
+        attempt = row["attempts"] + 1
+        if outcome.verdict is Verdict.RETRY and attempt < self.max_attempts:
+            status = "pending"
+        elif outcome.verdict is Verdict.DELIVERED:
+            status = "delivered"
+        else:
+            status = "failed"
+        await repo.record_attempt(
+            conn,
+            row["delivery_id"],
+            attempt=attempt,
+            at=at,
+            status=status,
+            outcome=str(outcome.verdict),
+            status_code=outcome.status_code,
+            detail=outcome.detail,
+            next_attempt_at=at + retry_in if status == "pending" else at,
+        )
+        if status != "pending":
+            await self.runtime.commit(conn, [self._final_event(row, status, attempt, outcome, at)])
+
+    async def skip(self, conn: Conn, row: dict[str, Any], reason: str) -> None:
+        """No receiver configured: the notice is kept, marked skipped with the reason."""
+        await repo.mark_skipped(conn, row["delivery_id"], reason, self.now())
+
+    def _final_event(
+        self, row: dict[str, Any], status: str, attempts: int, outcome: Outcome, at: datetime
+    ) -> Event:
+        fields: dict[str, Any] = {
+            "event_id": self.new_id(),
+            "occurred_at": at,
+            "producer": PRODUCER,
+            "aggregate_id": str(row["delivery_id"]),
+            "aggregate_version": 1,
+            "notification_id": row["delivery_id"],
+            "notice_type": row["notice_type"],
+            "recipient": row["recipient"],
+            "channel": row["channel"],
+            "attempts": attempts,
+        }
+        if status == "delivered":
+            return wire.Delivered(**fields)
+        return wire.Failed(**fields, reason=outcome.detail[:1000])

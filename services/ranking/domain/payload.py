@@ -1,0 +1,151 @@
+"""The published form of an edition (R4.1, R7) and its content digest.
+
+The payload is a JSON-ready dict; `canonical.canonical_json` turns it into the published bytes.
+Its *content* part is everything but the envelope keys (number, revision, input positions,
+publication time); R4.1 makes a new revision only when that part differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from fractions import Fraction
+
+from services.ranking.domain.canonical import canonical_json
+from services.ranking.domain.edition import CategoryEdition, EditionContent, RankingRow
+from services.ranking.domain.instants import require_aware
+from services.ranking.domain.numbers import display, display_percent, exact
+from services.ranking.domain.rates import RateCounts
+
+__all__ = [
+    "ENVELOPE_KEYS",
+    "content_digest",
+    "content_payload",
+    "edition_payload",
+    "instant_text",
+    "payload_digest",
+    "same_content",
+]
+
+ENVELOPE_KEYS = frozenset({"number", "revision", "input_positions", "published_at"})
+"""R4.1: the keys that do not count as content when deciding whether to make a new revision."""
+
+
+def instant_text(instant: datetime) -> str:
+    """R7: an instant as UTC ISO 8601 with ``Z`` (e.g. ``2018-06-03T16:00:00Z``), one spelling per
+    instant whatever zone the caller's datetime carries, so recomputed bytes match."""
+    utc = require_aware(instant, "instant").astimezone(UTC)
+    return utc.isoformat().replace("+00:00", "Z")
+
+
+def _number(value: Fraction) -> dict[str, str]:
+    return {"exact": exact(value), "display": display(value)}
+
+
+def _rate(value: Fraction | None) -> dict[str, str] | None:
+    # R7 for rates: exact is the fraction itself, display the percentage ("3107/3440", "90.32").
+    return None if value is None else {"exact": exact(value), "display": display_percent(value)}
+
+
+def _counts(counts: RateCounts) -> dict[str, object]:
+    return {
+        "reported": counts.reported,
+        "rectified": counts.rectified,
+        "rate": _rate(counts.rate),
+        "overdue": counts.overdue,
+        "rework": counts.rework,
+        "on_time": counts.on_time,
+        "on_time_rate": _rate(counts.on_time_rate),
+    }
+
+
+def _row(row: RankingRow) -> dict[str, object]:
+    score: dict[str, str] | None = None
+    if row.score is not None and row.score_month is not None:
+        year, month = row.score_month
+        score = {**_number(row.score), "month": f"{year:04d}-{month:02d}"}
+    return {
+        "unit_id": row.unit_id,
+        "name": row.name,
+        "parent_id": row.parent_id,
+        "rank": row.rank,
+        "bottom_rank": row.bottom_rank,
+        "composite": _number(row.composite),
+        "score": score,
+        **_counts(
+            RateCounts(
+                reported=row.reported,
+                rectified=row.rectified,
+                overdue=row.overdue,
+                rework=row.rework,
+                on_time=row.on_time,
+            )
+        ),
+    }
+
+
+def _category(part: CategoryEdition) -> dict[str, object]:
+    return {
+        "rows": [_row(row) for row in part.rows],
+        "red": list(part.red),
+        "black": list(part.black),
+    }
+
+
+def content_payload(content: EditionContent) -> dict[str, object]:
+    """R4.1/R7: the content part of the payload, JSON-ready (exact numbers as strings)."""
+    return {
+        "cutoff": instant_text(content.cutoff),
+        "year": content.year,
+        "rule_version": content.rule_version,
+        "categories": {part.category.value: _category(part) for part in content.categories},
+        "campaign": _counts(content.totals),
+    }
+
+
+def edition_payload(
+    content: EditionContent,
+    number: int,
+    revision: int,
+    input_positions: Mapping[str, int],
+    published_at: datetime,
+) -> dict[str, object]:
+    """R4.1/R7: the full published edition: content plus number, revision, the input positions
+    (per stream, the highest sequence up to which every event was applied) and publication time."""
+    for name, value in (("number", number), ("revision", revision)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    positions: dict[str, int] = {}
+    for stream, position in input_positions.items():
+        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+            raise ValueError(f"input position of {stream!r} must be an int >= 0, got {position!r}")
+        positions[str(stream)] = position
+    return {
+        **content_payload(content),
+        "number": number,
+        "revision": revision,
+        "input_positions": positions,
+        "published_at": instant_text(published_at),
+    }
+
+
+def payload_digest(payload: Mapping[str, object]) -> str:
+    """R4.1: SHA-256 (hex) of the canonical JSON of a payload without its envelope keys.
+
+    Works on a stored payload as well as a fresh one, so a republication can be compared with
+    what was published before without rebuilding the old `EditionContent`.
+    """
+    content = {key: value for key, value in payload.items() if key not in ENVELOPE_KEYS}
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def content_digest(content: EditionContent) -> str:
+    """R4.1: the digest of an edition's content (equal to `payload_digest` of its payload)."""
+    return payload_digest(content_payload(content))
+
+
+def same_content(a: EditionContent, b: EditionContent) -> bool:
+    """R4.1: whether two computations say the same thing, ignoring revision, input positions and
+    publication time (which are not part of `EditionContent` at all)."""
+    return content_digest(a) == content_digest(b)

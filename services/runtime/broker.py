@@ -1,0 +1,162 @@
+"""The NATS side of a service: broker factory, stream provisioning, publishers, subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.publisher.usecase import LogicPublisher
+from nats.js.api import (
+    ConsumerConfig,
+    DeliverPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError
+
+from services.contracts.dead_letter import DeadLetter
+from services.contracts.envelope import Event
+from services.contracts.streams import (
+    DUPLICATE_WINDOW_SECONDS,
+    MAX_PAYLOAD_BYTES,
+    StreamSpec,
+    stream_for_subject,
+)
+
+from .dead_letters import dead_letter_middleware
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class Bus:
+    """One service's broker, its declared publishers and the raw publish the outbox uses."""
+
+    def __init__(self, service: str, settings: ServiceSettings) -> None:
+        self.service = service
+        self.settings = settings
+        self.broker = NatsBroker(
+            settings.nats,
+            # Never give up: nats-py stops after 60 reconnect attempts by default.
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=2,
+            # Per-message logs cost ~40% of throughput at INFO.
+            log_level=logging.DEBUG,
+            graceful_timeout=30.0,
+            middlewares=(
+                dead_letter_middleware(
+                    service,
+                    lambda: self.publish_raw,
+                    self._after_dead_letter,
+                    settings.max_deliver,
+                    settings.nak_delays_seconds,
+                ),
+            ),
+        )
+        self.publishers: dict[str, LogicPublisher] = {}
+        # Called after a message was dead-lettered, e.g. to count its stream position as
+        # handled (ranking's input positions, R7).
+        self.dead_letter_hooks: list[Callable[[DeadLetter], Awaitable[None]]] = []
+
+    async def _after_dead_letter(self, letter: DeadLetter) -> None:
+        for hook in self.dead_letter_hooks:
+            await hook(letter)
+
+    # -- declarations (they also feed the AsyncAPI document) ---------------------------------
+    def publisher(self, model: type[Event]) -> LogicPublisher:
+        """Declare that this service publishes ``model`` on its contract subject."""
+        pub = self.broker.publisher(
+            model.SUBJECT,
+            schema=model,
+            stream=JStream(stream_for_subject(model.SUBJECT).name, declare=False),
+            title=f"{model.SUBJECT}:publish",
+            description=(model.__doc__ or "").strip(),
+        )
+        self.publishers[model.SUBJECT] = pub
+        return pub
+
+    def subscriber(self, model: type[Event], *, fact: str | None = None) -> Any:
+        """A durable pull consumer of ``model``'s subject, named ``<service>-<fact>``.
+
+        Every durable is unique: two subscribers sharing one silently lose messages.
+        """
+        name = f"{self.service}-{fact or model.SUBJECT.replace('.', '-')}"
+        return self.broker.subscriber(
+            model.SUBJECT,
+            stream=JStream(stream_for_subject(model.SUBJECT).name, declare=False),
+            durable=name,
+            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=2.0),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            config=ConsumerConfig(
+                durable_name=name,
+                ack_wait=self.settings.ack_wait_seconds,
+                # Our middleware dead-letters at max_deliver; the server must not drop earlier.
+                max_deliver=-1,
+                deliver_policy=DeliverPolicy.ALL,
+                max_ack_pending=1000,
+            ),
+            title=f"{model.SUBJECT}:{name}",
+            description=(model.__doc__ or "").strip(),
+        )
+
+    # -- runtime -----------------------------------------------------------------------------
+    async def connect(self, within_seconds: float) -> None:
+        """Connect, retrying until ``timeout``: NATS may come up after the service."""
+        deadline = time.monotonic() + within_seconds
+        while True:
+            try:
+                await self.broker.connect()
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"NATS not reachable after {within_seconds}s: {exc}"
+                    ) from exc
+                await asyncio.sleep(0.5)
+
+    async def provision(self, specs: tuple[StreamSpec, ...]) -> None:
+        """Create or update the streams (idempotent; every service may run this at start)."""
+        jsm = self.broker.connection.jetstream()
+        for spec in specs:
+            config = StreamConfig(
+                name=spec.name,
+                subjects=list(spec.subjects),
+                description=spec.description,
+                storage=StorageType.FILE,
+                max_msg_size=MAX_PAYLOAD_BYTES,
+                duplicate_window=DUPLICATE_WINDOW_SECONDS,
+                num_replicas=self.settings.stream_replicas,
+            )
+            try:
+                await jsm.add_stream(config)
+            except BadRequestError as exc:
+                if exc.err_code != 10058:  # stream name already in use with another config
+                    raise
+                await jsm.update_stream(config)
+
+    async def publish_event(self, subject: str, payload: bytes, msg_id: str) -> int:
+        """The outbox relay's path: through the declared publisher of ``subject``."""
+        publisher = self.publishers.get(subject)
+        if publisher is None:
+            raise LookupError(f"{self.service} declares no publisher for {subject}")
+        # Publishers are bound to a stream, so the result is JetStream's PubAck.
+        ack: Any = await publisher.publish(  # type: ignore[func-returns-value]
+            payload, headers={"Nats-Msg-Id": msg_id}, timeout=10.0
+        )
+        return int(ack.seq)
+
+    async def publish_raw(self, subject: str, payload: bytes, msg_id: str) -> int:
+        """Publish to JetStream with ``Nats-Msg-Id`` and wait for the stream's ack."""
+        js = self.broker.connection.jetstream()
+        ack = await js.publish(
+            subject,
+            payload,
+            headers={"Nats-Msg-Id": msg_id, "content-type": "application/json"},
+            timeout=10,
+        )
+        return int(ack.seq)

@@ -1,0 +1,155 @@
+"""One service process: PostgreSQL pool + migrations, NATS bus + streams, outbox relay, HTTP.
+
+A service module builds a ``ServiceRuntime``, declares its publishers and subscribers on
+``runtime.bus``, adds its routers to ``runtime.http_app(...)`` and calls ``serve``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from faststream.nats import NatsMessage
+
+from services.contracts.envelope import Event
+from services.contracts.streams import DLQ, StreamSpec
+
+from .broker import Bus
+from .db import Conn, Pool, open_pool, wait_for_database
+from .inbox import first_delivery
+from .logs import configure_logging
+from .migrations import migrate
+from .outbox import OutboxRelay, stage
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def stream_position(msg: NatsMessage) -> tuple[str | None, int | None]:
+    """(stream name, stream sequence) of a JetStream message."""
+    metadata = getattr(msg.raw_message, "metadata", None)
+    if metadata is None:
+        return None, None
+    return metadata.stream, metadata.sequence.stream
+
+
+class ServiceRuntime:
+    """Wires the adapters of one service; holds no business logic."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ServiceSettings,
+        migrations: Path,
+        streams: tuple[StreamSpec, ...],
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.migrations = migrations
+        self.streams = (*streams, DLQ)
+        self.bus = Bus(name, settings)
+        self._pool: Pool | None = None
+        self._relay: OutboxRelay | None = None
+
+    @property
+    def pool(self) -> Pool:
+        if self._pool is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._pool
+
+    # -- use cases ---------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Conn]:
+        """One transaction per use case; the relay is woken after it commits."""
+        async with self.pool.connection() as conn, conn.transaction():
+            yield conn
+        if self._relay is not None:
+            self._relay.poke()
+
+    async def commit(self, conn: Conn, events: Sequence[Event]) -> None:
+        """Stage ``events`` in the outbox inside the open transaction ``conn``."""
+        await stage(conn, events)
+
+    async def apply_once(
+        self,
+        consumer: str,
+        event: Event,
+        msg: NatsMessage,
+        apply: Callable[[Conn], Awaitable[Any]],
+    ) -> bool:
+        """Apply ``event`` at most once for ``consumer``: the processed id, the state change
+        and any outbox rows commit together. Returns False for a duplicate."""
+        _, seq = stream_position(msg)
+        async with self.transaction() as conn:
+            if not await first_delivery(conn, consumer, event.event_id, event.SUBJECT, seq):
+                log.debug("duplicate ignored", extra={"event_id": str(event.event_id)})
+                return False
+            await apply(conn)
+            return True
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        s = self.settings
+        await wait_for_database(s.database, s.startup_timeout_seconds)
+        await migrate(s.database, self.name, self.migrations)
+        self._pool = await open_pool(s.database, self.name, s.db_pool_max)
+        await self.bus.connect(s.startup_timeout_seconds)
+        await self.bus.provision(self.streams)
+        self._relay = OutboxRelay(self._pool, self.bus.publish_event, s.outbox_poll_seconds)
+        self._relay.start()
+        await self.bus.broker.start()
+        log.info("started", extra={"http": f"http://{s.http_host}:{s.http_port}"})
+
+    async def stop(self) -> None:
+        await self.bus.broker.stop()
+        if self._relay is not None:
+            await self._relay.stop()
+        if self._pool is not None:
+            await self._pool.close()
+        log.info("stopped")
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"database": False, "nats": False}
+        with contextlib.suppress(Exception):
+            async with self.pool.connection(timeout=2) as conn:
+                await conn.execute("SELECT 1")
+                checks["database"] = True
+        with contextlib.suppress(Exception):
+            checks["nats"] = bool(self.bus.broker.connection.is_connected)
+        return checks
+
+    def http_app(self, title: str, routers: Sequence[APIRouter]) -> FastAPI:
+        """The service's FastAPI app; its lifespan starts and stops everything above."""
+        from .http import add_operational_routes
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, version="1", lifespan=lifespan)
+        for router in routers:
+            app.include_router(router)
+        add_operational_routes(app, self.ready)
+        return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
+    """Run ``app`` under uvicorn; Ctrl-C / SIGTERM stop it gracefully (lifespan shutdown)."""
+    configure_logging(service, settings.log_level or "INFO")
+    print(f"{service} listens on http://{settings.http_host}:{settings.http_port}", flush=True)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )

@@ -1,0 +1,75 @@
+"""Base settings: each service subclasses this once with its own ``<SERVICE>_`` prefix.
+
+A service-specific variable (``RANKING_DATABASE_URL``) wins over the shared one
+(``DATABASE_URL``); nothing else in the code base reads the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:54329/postgres"
+
+
+class SharedSettings(BaseSettings):
+    """The variables every service falls back to."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    nats_url: str = DEFAULT_NATS_URL
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+    log_level: str = "INFO"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; subclasses set ``env_prefix`` and add their own fields."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    nats_url: str | None = None
+    database_url: SecretStr | None = None
+    log_level: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8100, ge=1, le=65535)
+    # Consumers: JetStream redelivers a nak'ed message after the next delay; at max_deliver the
+    # message is dead-lettered (ARCHITECTURE.md "Failures").
+    max_deliver: int = Field(5, ge=1, le=100)
+    nak_delays_seconds: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
+    fetch_batch: int = Field(100, ge=1, le=1000)
+    stream_replicas: int = Field(1, ge=1, le=5)  # 3 on the clustered deployment
+    ack_wait_seconds: float = Field(60.0, gt=0)
+    outbox_poll_seconds: float = Field(0.2, gt=0)
+    db_pool_max: int = Field(10, ge=1, le=200)
+    startup_timeout_seconds: float = Field(60.0, gt=0)
+    # Test-only fault hooks stay off in every real configuration.
+    fault_hooks: frozenset[str] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fall_back_to_shared(cls, data: Any) -> Any:
+        shared = SharedSettings()
+        values = dict(data) if isinstance(data, dict) else {}
+        values.setdefault("nats_url", None)
+        values.setdefault("database_url", None)
+        values.setdefault("log_level", None)
+        if values["nats_url"] is None:
+            values["nats_url"] = shared.nats_url
+        if values["database_url"] is None:
+            values["database_url"] = shared.database_url
+        if values["log_level"] is None:
+            values["log_level"] = shared.log_level
+        return values
+
+    @property
+    def nats(self) -> str:
+        assert self.nats_url is not None
+        return self.nats_url
+
+    @property
+    def database(self) -> str:
+        assert self.database_url is not None
+        return self.database_url.get_secret_value()

@@ -1,0 +1,54 @@
+"""Session-wide real servers for integration and e2e tests.
+
+One nats-server (JetStream, file storage) and one PostgreSQL, on free loopback ports, started
+by the test session itself and stopped whatever happens. Unit tests never ask for them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from services.runtime import embedded
+
+
+@dataclass(frozen=True)
+class Servers:
+    nats_url: str
+    database_url: str
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    root = tmp_path_factory.mktemp("servers")
+    nats_port, pg_port = embedded.free_port(), embedded.free_port()
+    nats = embedded.start_nats(nats_port, root / "nats", root / "nats.log")
+    try:
+        pg = embedded.start_postgres(pg_port, root / "pg", root / "postgres.log")
+    except BaseException:
+        embedded.stop(nats)
+        raise
+    try:
+        yield Servers(
+            nats_url=f"nats://127.0.0.1:{nats_port}",
+            database_url=f"postgresql://postgres@127.0.0.1:{pg_port}/postgres",
+            root=root,
+        )
+    finally:
+        embedded.stop(nats)
+        embedded.stop(pg)
+
+
+@pytest.fixture
+def server_env(servers: Servers, monkeypatch: pytest.MonkeyPatch) -> Servers:
+    """The shared variables every service falls back to, pointing at the test servers."""
+    monkeypatch.setenv("NATS_URL", servers.nats_url)
+    monkeypatch.setenv("DATABASE_URL", servers.database_url)
+    for key in [k for k in os.environ if k.endswith(("_NATS_URL", "_DATABASE_URL"))]:
+        monkeypatch.delenv(key)
+    return servers
