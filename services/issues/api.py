@@ -8,6 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from services.contracts.commands import REPORT_ISSUE, CommandReply, FieldError, ReportIssue
+from services.runtime.commands import error_reply
 from services.runtime.http import NotFound
 
 from . import repository as repo
@@ -80,3 +82,18 @@ def add_error_handlers(app: FastAPI) -> None:
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         error = {"loc": ["body"], "msg": str(exc), "type": type(exc).__name__}
         return JSONResponse({"detail": [error]}, status_code=422)
+
+
+def commands(service: IssuesService) -> None:
+    """``cmd.issues.v1.report``: the intake for internal systems (request-reply)."""
+
+    @service.runtime.bus.command(REPORT_ISSUE, "Report an issue; the reply is the created issue.")
+    async def report(command: ReportIssue) -> CommandReply:
+        try:
+            return CommandReply(ok=True, result=await service.report_issue(command))
+        except UnknownUnit as exc:
+            return error_reply(
+                "not_found", str(exc), [FieldError(path="unit_id", message=str(exc))]
+            )
+        except DomainError as exc:
+            return error_reply("invalid", str(exc))

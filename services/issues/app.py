@@ -11,7 +11,7 @@ from services.contracts import units as unit_wire
 from services.contracts.streams import ISSUES
 from services.runtime.service import ServiceRuntime
 
-from .api import add_error_handlers, router
+from .api import add_error_handlers, commands, router
 from .settings import IssuesSettings
 from .use_cases import IssuesService
 
@@ -41,6 +41,7 @@ def build(settings: IssuesSettings | None = None) -> tuple[FastAPI, ServiceRunti
         time_limits=settings.category_time_limits,
         default_time_limit=settings.default_time_limit,
     )
+    commands(service)
     app = runtime.http_app("Chuangwen issues", [router(service)])
     add_error_handlers(app)
     return app, runtime

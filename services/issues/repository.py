@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -219,6 +220,11 @@ async def history(conn: Conn, issue_id: UUID) -> list[dict[str, Any]]:
     return list(await cur.fetchall())
 
 
+def _instant(value: datetime) -> str:
+    # One spelling per instant (UTC), whatever offset the caller used.
+    return value.astimezone(UTC).isoformat()
+
+
 def issue_view(issue: Issue) -> dict[str, Any]:
     """The public JSON shape of an issue."""
     return {
@@ -227,14 +233,14 @@ def issue_view(issue: Issue) -> dict[str, Any]:
         "unit_id": issue.unit_id,
         "category": issue.category,
         "state": str(issue.state),
-        "found_at": issue.found_at.isoformat(),
-        "reported_at": issue.reported_at.isoformat(),
-        "deadline": issue.deadline.isoformat(),
+        "found_at": _instant(issue.found_at),
+        "reported_at": _instant(issue.reported_at),
+        "deadline": _instant(issue.deadline),
         "rework_count": issue.rework_count,
         "version": issue.version,
         "imported": issue.imported,
         "first_rectified_at": (
-            issue.first_rectified_at.isoformat() if issue.first_rectified_at else None
+            _instant(issue.first_rectified_at) if issue.first_rectified_at else None
         ),
         **_details_json(issue.details),
     }

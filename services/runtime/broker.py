@@ -104,6 +104,15 @@ class Bus:
             description=(model.__doc__ or "").strip(),
         )
 
+    def command(
+        self, subject: str, description: str
+    ) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+        """A request-reply command handler on core NATS (no stream captures ``cmd.>``); the
+        replicas of a service share the work through a queue group."""
+        return self.broker.subscriber(
+            subject, queue=self.service, title=f"{subject}:{self.service}", description=description
+        )
+
     # -- runtime -----------------------------------------------------------------------------
     async def connect(self, within_seconds: float) -> None:
         """Connect, retrying until ``timeout``: NATS may come up after the service."""

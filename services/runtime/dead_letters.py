@@ -28,6 +28,7 @@ from services.contracts.dead_letter import DeadLetter
 from services.contracts.streams import dead_letter_subject
 
 from . import metrics
+from .commands import command_scope, field_errors
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,7 @@ class InvalidMessage(ValueError):
 
 
 def _describe_validation(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:20]:
-        path = ".".join(str(p) for p in err["loc"]) or "<root>"
-        parts.append(f"{path}: {err['msg']}")
+    parts = [f"{e.path}: {e.message}" for e in field_errors(exc)[:20]]
     return "invalid payload: " + "; ".join(parts)
 
 
@@ -54,12 +52,21 @@ def _payload_text(body: bytes) -> tuple[str, str]:
         return base64.b64encode(body).decode(), "base64"
 
 
+def js_metadata(raw: Any) -> Any | None:
+    """JetStream metadata of a raw message, or None for a core NATS message (a command);
+    nats-py raises rather than answering None there."""
+    try:
+        return raw.metadata
+    except Exception:
+        return None
+
+
 def build_dead_letter(
     service: str, msg: StreamMessage[Any], reason: str, now: datetime
 ) -> tuple[DeadLetter, str]:
     """The dead letter for ``msg`` and its idempotent message id."""
     raw = msg.raw_message
-    metadata = getattr(raw, "metadata", None)
+    metadata = js_metadata(raw)
     stream = getattr(metadata, "stream", None)
     seq = getattr(getattr(metadata, "sequence", None), "stream", None)
     delivered = int(getattr(metadata, "num_delivered", 0) or 0)
@@ -113,9 +120,11 @@ def dead_letter_middleware(
             msg: StreamMessage[Any],
         ) -> Any:
             subject = getattr(msg.raw_message, "subject", "")
-            delivered = int(
-                getattr(getattr(msg.raw_message, "metadata", None), "num_delivered", 1) or 1
-            )
+            metadata = js_metadata(msg.raw_message)
+            if metadata is None:
+                # A request-reply command: the caller gets the error as the reply.
+                return await command_scope(call_next, msg)
+            delivered = int(getattr(metadata, "num_delivered", 1) or 1)
             if delivered > max_deliver:
                 # Redelivered without an outcome too often (e.g. the process died each time).
                 await send(msg, f"max_deliver exceeded: {delivered} deliveries without outcome")

@@ -1,0 +1,69 @@
+"""Request-reply commands (``cmd.<service>.v1.<verb>``): every request gets a reply.
+
+A command handler returns a ``CommandReply``. Input that fails validation, and any unexpected
+failure, are answered here as a structured error instead of being dead-lettered: the caller is
+waiting, and nothing was stored (no stream captures ``cmd.>``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from faststream.message import StreamMessage
+from pydantic import ValidationError
+
+from services.contracts.base import to_wire
+from services.contracts.commands import CommandError, CommandReply, FieldError
+
+log = logging.getLogger(__name__)
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """pydantic's errors as (dotted path, message) pairs, e.g. ``location.lat``.
+
+    When FastStream binds a message to a handler's typed parameter, the error's title is the
+    handler's (snake_case) name and every path starts with the parameter's name (``command.``);
+    that first part says nothing to the sender and is left out. A model's own errors are titled
+    with its (CamelCase) class name and are kept as they are.
+    """
+    from_arguments = exc.title[:1].islower()
+    errors = []
+    for err in exc.errors():
+        loc = err["loc"][1:] if from_arguments and len(err["loc"]) > 1 else err["loc"]
+        errors.append(
+            FieldError(path=".".join(str(p) for p in loc) or "<root>", message=err["msg"])
+        )
+    return errors
+
+
+ErrorCode = Literal["invalid", "not_found", "conflict", "internal"]
+
+
+def error_reply(
+    code: ErrorCode, message: str, fields: list[FieldError] | None = None
+) -> CommandReply:
+    return CommandReply(
+        ok=False,
+        error=CommandError(code=code, message=message, fields=fields or []),
+    )
+
+
+async def command_scope(
+    call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
+) -> Any:
+    """Run a command handler; turn a failure into an error reply to the caller."""
+    try:
+        return await call_next(msg)
+    except ValidationError as exc:
+        reply = error_reply("invalid", "the command is invalid", field_errors(exc))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        reply = error_reply("invalid", f"the command is not JSON: {exc}")
+    except Exception:
+        log.exception("command failed", extra={"subject": msg.raw_message.subject})
+        reply = error_reply("internal", "the command failed; it may be retried")
+    if msg.reply_to:
+        await msg.raw_message.respond(to_wire(reply))
+    return None
