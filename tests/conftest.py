@@ -7,11 +7,14 @@ by the test session itself and stopped whatever happens. Unit tests never ask fo
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from services.runtime import embedded
 
@@ -42,6 +45,26 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     finally:
         embedded.stop(nats)
         embedded.stop(pg)
+
+
+@pytest.fixture(scope="session")
+def isolated_servers(servers: Servers) -> Iterator[Servers]:
+    """A NATS server and a database of their own, on the session's PostgreSQL: for tests that
+    assert on whole rankings or ledgers, which other tests' units and money would disturb."""
+    root = servers.root / "isolated"
+    port = embedded.free_port()
+    nats = embedded.start_nats(port, root / "nats", servers.root / "isolated-nats.log")
+    name = f"isolated_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(servers.database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield Servers(
+            nats_url=f"nats://127.0.0.1:{port}",
+            database_url=servers.database_url.rsplit("/", 1)[0] + f"/{name}",
+            root=root,
+        )
+    finally:
+        embedded.stop(nats)
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ UNITS = [
 
 
 @pytest.fixture(scope="module")
-def stack(servers: Servers) -> Iterator[Stack]:
+def stack(isolated_servers: Servers) -> Iterator[Stack]:
+    servers = isolated_servers
     receiver = Receiver()
     receiver.start()
     stack = Stack(servers.nats_url, servers.database_url, servers.root / "e2e-logs", receiver)
