@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
 
 typecheck: install
-	$(BIN)/mypy services tests tools
+	$(BIN)/mypy services tests tools bench
 
 archcheck: install
 	$(BIN)/lint-imports

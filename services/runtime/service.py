@@ -6,6 +6,7 @@ A service module builds a ``ServiceRuntime``, declares its publishers and subscr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -21,7 +22,7 @@ from services.contracts.streams import DLQ, StreamSpec
 
 from .broker import Bus
 from .db import Conn, Pool, open_pool, wait_for_database
-from .inbox import first_delivery
+from .inbox import first_delivery, prune_processed
 from .logs import configure_logging
 from .migrations import migrate
 from .outbox import OutboxRelay, stage
@@ -55,6 +56,7 @@ class ServiceRuntime:
         self.bus = Bus(name, settings)
         self._pool: Pool | None = None
         self._relay: OutboxRelay | None = None
+        self._maintenance: asyncio.Task[None] | None = None
 
     @property
     def pool(self) -> Pool:
@@ -103,9 +105,25 @@ class ServiceRuntime:
         self._relay = OutboxRelay(self._pool, self.bus.publish_event, s.outbox_poll_seconds)
         self._relay.start()
         await self.bus.broker.start()
+        self._maintenance = asyncio.create_task(self._maintain(), name="maintenance")
         log.info("started", extra={"http": f"http://{s.http_host}:{s.http_port}"})
 
+    async def _maintain(self) -> None:
+        """Prune applied event ids past the retention (ARCHITECTURE.md "State")."""
+        while True:
+            await asyncio.sleep(self.settings.maintenance_interval_seconds)
+            try:
+                async with self.transaction() as conn:
+                    pruned = await prune_processed(conn, self.settings.processed_retention_days)
+                log.info("pruned processed event ids", extra={"rows": pruned})
+            except Exception:
+                log.warning("maintenance failed; will try again", exc_info=True)
+
     async def stop(self) -> None:
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maintenance
         await self.bus.broker.stop()
         if self._relay is not None:
             await self._relay.stop()

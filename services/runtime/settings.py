@@ -45,6 +45,10 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(0.2, gt=0)
     db_pool_max: int = Field(10, ge=1, le=200)
     startup_timeout_seconds: float = Field(60.0, gt=0)
+    # Applied event ids are forgotten only far past JetStream's redelivery horizon (ack_wait x
+    # max_deliver plus the backoff is minutes; a relay outage could republish hours later).
+    processed_retention_days: int = Field(30, ge=2)
+    maintenance_interval_seconds: float = Field(3600.0, gt=0)
     # Test-only fault hooks stay off in every real configuration.
     fault_hooks: frozenset[str] = frozenset()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import nats
 import pytest
 
 from services.contracts.dead_letter import DeadLetter
+from services.runtime.inbox import prune_processed
 from tests.conftest import Servers
 
 from .runtime_probe.probe import Probe, scored, wire
@@ -136,3 +138,17 @@ async def test_a_handler_that_always_fails_is_dead_lettered_at_max_deliver(
         return len(await probe.applied("dept-after-poison")) == 1
 
     await eventually(flowed)
+
+
+async def test_applied_ids_are_pruned_only_past_the_retention(probe: Probe) -> None:
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    async with probe.runtime.transaction() as conn:
+        for event_id, age in ((old, "31 days"), (recent, "1 day")):
+            await conn.execute(
+                "INSERT INTO processed_events (consumer, event_id, subject, processed_at)"
+                " VALUES ('c', %s, 's', now() - %s::interval)",
+                (event_id, age),
+            )
+        assert await prune_processed(conn, older_than_days=30) == 1
+        cur = await conn.execute("SELECT event_id FROM processed_events WHERE consumer = 'c'")
+        assert [row["event_id"] for row in await cur.fetchall()] == [recent]

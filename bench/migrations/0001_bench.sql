@@ -1,0 +1,1 @@
+CREATE TABLE scores (unit_id text NOT NULL, score text NOT NULL);
