@@ -24,7 +24,7 @@ $(STAMP): $(LOCK)
 run: install
 	@mkdir -p $(DATA_DIR)
 	@if [ -n "$$NATS_URL" ] || [ -n "$$DATABASE_URL" ]; then \
-	  echo "Using external servers: NATS_URL=$${NATS_URL:-unset} DATABASE_URL=$${DATABASE_URL:+set}"; \
+	  echo "Using the external servers named by NATS_URL / DATABASE_URL (not printed: they may hold credentials)"; \
 	  exec $(BIN)/honcho -d . -f deploy/Procfile.services start; \
 	else \
 	  NATS_PORT=$(NATS_PORT) PG_PORT=$(PG_PORT) DATA_DIR=$(DATA_DIR) \

@@ -27,7 +27,7 @@ from services.contracts.assessments import AssessmentScored
 from services.contracts.base import to_wire
 from services.contracts.streams import ASSESSMENTS
 from services.runtime.db import Conn
-from services.runtime.outbox import OutboxRelay, stage
+from services.runtime.outbox import stage
 from services.runtime.service import ServiceRuntime
 from services.runtime.settings import ServiceSettings
 
@@ -84,12 +84,18 @@ async def outbox_publish(nats_url: str, database_url: str, count: int) -> Result
             await js.publish(e.SUBJECT, to_wire(e), headers={"Nats-Msg-Id": str(e.event_id)})
         raw = time.perf_counter() - started
 
-        relay = OutboxRelay(runtime.pool, runtime.bus.publish_event, 0.05)
-        async with runtime.pool.connection() as conn, conn.transaction():
-            await stage(conn, [_event(i, "bench-outbox") for i in range(count)])
         started = time.perf_counter()
-        while await relay.flush(limit=200):
-            pass
+        async with runtime.transaction() as conn:  # wakes the service's own relay on commit
+            await stage(conn, [_event(i, "bench-outbox") for i in range(count)])
+        while True:
+            async with runtime.pool.connection() as conn:
+                cur = await conn.execute(
+                    "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"
+                )
+                row = await cur.fetchone()
+            if row is not None and row["n"] == 0:
+                break
+            await asyncio.sleep(0.01)
         ours = time.perf_counter() - started
     finally:
         await runtime.stop()

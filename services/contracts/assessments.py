@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import StringConstraints, field_validator
 
 from .base import DecimalText, ShortText, UnitId
 from .envelope import Event
@@ -25,3 +26,10 @@ class AssessmentScored(Event):
     month: Month
     score: DecimalText
     source: ShortText
+
+    @field_validator("score")
+    @classmethod
+    def _within_0_100(cls, score: str) -> str:
+        if not Decimal(0) <= Decimal(score) <= Decimal(100):
+            raise ValueError("a score is between 0 and 100 (R4.2)")
+        return score

@@ -13,8 +13,9 @@ from .issues import Location
 REPORT_ISSUE = "cmd.issues.v1.report"
 
 
-class ReportIssue(Contract):
-    """R2.1-R2.2: report a problem (Open311-style fields); the reply carries the created issue."""
+class IssueIntake(Contract):
+    """R2.1-R2.2: report a problem (Open311-style fields). ``request_id`` makes a retry safe:
+    the same id answers with the issue it created the first time."""
 
     unit_id: UnitId
     category: ShortText
@@ -26,7 +27,14 @@ class ReportIssue(Contract):
     inspector: ShortText
     team: ShortText
     deadline: AwareDatetime | None = None
-    request_id: UUID | None = None  # lets a caller retry without creating a second issue
+    request_id: UUID | None = None
+
+
+class ReportIssue(IssueIntake):
+    """``cmd.issues.v1.report``: on the bus a reply can be lost and the request retried, so the
+    request id is required there (a second issue would inflate the unit's counts, R3.1)."""
+
+    request_id: UUID
 
 
 class FieldError(Contract):

@@ -15,8 +15,10 @@ class DeadLetter(Contract):
 
     service: ShortText
     original_subject: Annotated[str, StringConstraints(max_length=500)]
-    payload: Annotated[str, StringConstraints(max_length=12 * 1024 * 1024)]
+    payload: Annotated[str, StringConstraints(max_length=2 * 1024 * 1024)]
     payload_encoding: Annotated[str, StringConstraints(pattern=r"^(utf-8|base64)$")]
+    # Only the first MiB is kept; the original is on ``stream`` at ``stream_sequence``.
+    payload_truncated: bool = False
     stream: ShortText | None
     stream_sequence: int | None = Field(None, ge=0)
     delivery_count: int = Field(ge=0)

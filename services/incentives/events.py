@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from services.contracts.incentives import Allocated, UnitAward
 from services.contracts.ranking import CategoryBoard, EditionPublished
-from services.runtime.dead_letters import InvalidMessage
+from services.runtime.failures import InvalidMessage
 
 from .domain.calendar import campaign_year
 from .domain.settlement import EditionSummary, RedListedUnit, Settlement

@@ -15,6 +15,7 @@ from faststream.nats import NatsMessage
 
 from services.contracts.ranking import EditionPublished
 from services.runtime.db import Conn
+from services.runtime.failures import NotReady
 from services.runtime.http import NotFound
 from services.runtime.service import ServiceRuntime, stream_position
 
@@ -22,7 +23,7 @@ from . import repository as repo
 from .domain.fund import FundSettings
 from .domain.money import fen_to_yuan
 from .domain.pool import remaining_fund
-from .domain.settlement import decide
+from .domain.settlement import decide, waits_for
 from .events import allocated_event, edition_summary
 
 EDITIONS_CONSUMER = "incentives-ranking-v1-edition_published"
@@ -42,7 +43,9 @@ class IncentivesService:
 
         In one transaction: the processed event id, the locked fund row, the appended ledger
         rows and the ``incentives.v1.allocated`` event (none when the revision is ignored).
-        Editions are settled in the order they are handled. Returns False for a duplicate.
+        Editions are settled in the order of their numbers, which ranking gives in order of
+        first publication (one relay publishes at a time, so that is also their order on the
+        stream); edition n waits for n-1. Returns False for a duplicate.
         """
         edition = edition_summary(event, ZoneInfo(self.fund_settings.timezone))
         _, seq = stream_position(msg)
@@ -55,6 +58,9 @@ class IncentivesService:
                 self.fund_settings.planned_editions_for(edition.year),
             )
             state = await repo.load_ledger(conn, fund)
+            earlier = waits_for(state, edition)
+            if earlier is not None:  # R6.2; a batch is handled concurrently, so n may come first
+                raise NotReady(f"edition {earlier} of {edition.year} is not settled yet", 5.0)
             settlement = decide(state, edition, self.fund_settings.eligible_categories)
             if settlement.record is None:  # R6.4: a revision already settled adds nothing
                 return

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from services.contracts.base import Contract, Reason, ShortText, UnitId, Url
-from services.contracts.commands import ReportIssue
+from services.contracts.commands import IssueIntake
 from services.contracts.units import UnitCategory
 
 
@@ -21,7 +21,7 @@ class UnitIn(Contract):
 
 
 # The HTTP intake takes exactly the fields of the ``cmd.issues.v1.report`` command.
-IssueIn = ReportIssue
+IssueIn = IssueIntake
 
 
 class RectificationIn(Contract):

@@ -62,6 +62,10 @@ class IssuesService:
         at = self.now()
         async with self.runtime.transaction() as conn:
             if data.request_id is not None:
+                # Two deliveries of one request may race: the second waits for the first.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (str(data.request_id),)
+                )
                 existing = await repo.issue_for_request(conn, data.request_id)
                 if existing is not None:  # a retried request: same answer, nothing new
                     return repo.issue_view(existing)

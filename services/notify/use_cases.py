@@ -16,10 +16,12 @@ from services.contracts import notify as wire
 from services.contracts.envelope import Event
 from services.contracts.ranking import EditionPublished
 from services.runtime.db import Conn
+from services.runtime.failures import NotReady
 from services.runtime.service import ServiceRuntime
 
 from . import repository as repo
 from .delivery import Outcome, Verdict
+from .domain.escalation import waits_for
 from .domain.notices import NoticeType, notices_for_edition
 from .editions import edition_summary, unit_names
 from .texts import notice_body
@@ -49,6 +51,9 @@ class NotifyService:
         summary = edition_summary(event)
         names = unit_names(event)
         state = await repo.load_escalation(conn)
+        earlier = waits_for(state, summary.key)
+        if earlier is not None:  # R5.3; a batch is handled concurrently, so n may come first
+            raise NotReady(f"edition {earlier} has not been planned yet", 5.0)
         notices, new_state = notices_for_edition(summary, state)
         if new_state is state:  # R5.3: not newer than the revision already applied
             return

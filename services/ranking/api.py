@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 from services.contracts.base import Contract
 from services.runtime.http import NotFound
 
+from .assessments import ScoreIn, record_score
 from .editions import EditionsService
 
 
@@ -21,6 +22,11 @@ class CutoffIn(Contract):
 
 def router(editions: EditionsService) -> APIRouter:
     api = APIRouter(prefix="/v1")
+
+    @api.post("/assessments", status_code=202)
+    async def score(body: ScoreIn) -> dict[str, Any]:
+        """R4.2: accepted for publication on assessments.v1.scored."""
+        return await record_score(editions.runtime, body)
 
     @api.post("/editions")
     async def publish(body: CutoffIn) -> dict[str, Any]:

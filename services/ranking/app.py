@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from services.contracts.assessments import AssessmentScored
 from services.contracts.ranking import EditionPublished, RatesPublished
 from services.contracts.streams import ASSESSMENTS, ISSUES, RANKING
 from services.runtime.service import ServiceRuntime
@@ -26,6 +27,7 @@ def build(settings: RankingSettings | None = None) -> tuple[FastAPI, ServiceRunt
     runtime = ServiceRuntime(
         "ranking", settings, Path(__file__).parent / "migrations", (ISSUES, ASSESSMENTS, RANKING)
     )
+    runtime.bus.publisher(AssessmentScored)
     runtime.bus.publisher(EditionPublished)
     runtime.bus.publisher(RatesPublished)
     subscribe_all(runtime)

@@ -99,7 +99,7 @@ class EditionsService:
     async def latest(self) -> dict[str, Any] | None:
         async with self.runtime.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT * FROM editions ORDER BY cutoff DESC, revision DESC LIMIT 1"
+                "SELECT * FROM editions ORDER BY published_at DESC, revision DESC LIMIT 1"
             )
             row = await cur.fetchone()
         return None if row is None else _stored(row)

@@ -28,10 +28,14 @@ from services.contracts.streams import (
     stream_for_subject,
 )
 
+from . import metrics
 from .dead_letters import dead_letter_middleware
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# What ``subscriber`` and friends return: FastStream's decorator for a handler.
+Decorator = Callable[[Callable[..., Awaitable[Any]]], Any]
 
 
 class Bus:
@@ -48,6 +52,8 @@ class Bus:
             # Per-message logs cost ~40% of throughput at INFO.
             log_level=logging.DEBUG,
             graceful_timeout=30.0,
+            # FastStream's own records go through our JSON handler on the root logger.
+            logger=logging.getLogger("faststream"),
             middlewares=(
                 dead_letter_middleware(
                     service,
@@ -59,6 +65,7 @@ class Bus:
             ),
         )
         self.publishers: dict[str, LogicPublisher] = {}
+        self.durables: list[tuple[str, str]] = []  # (stream, durable) of every consumer
         # Called after a message was dead-lettered, e.g. to count its stream position as
         # handled (ranking's input positions, R7).
         self.dead_letter_hooks: list[Callable[[DeadLetter], Awaitable[None]]] = []
@@ -80,33 +87,45 @@ class Bus:
         self.publishers[model.SUBJECT] = pub
         return pub
 
-    def subscriber(self, model: type[Event], *, fact: str | None = None) -> Any:
+    def subscriber(self, model: type[Event], *, fact: str | None = None) -> Decorator:
         """A durable pull consumer of ``model``'s subject, named ``<service>-<fact>``.
 
         Every durable is unique: two subscribers sharing one silently lose messages.
         """
         name = f"{self.service}-{fact or model.SUBJECT.replace('.', '-')}"
+        spec = stream_for_subject(model.SUBJECT)
+        return self._pull(model.SUBJECT, spec, name, (model.__doc__ or "").strip())
+
+    def stream_subscriber(self, spec: StreamSpec, description: str) -> Decorator:
+        """One durable pull consumer of everything on ``spec``'s stream, named
+        ``<service>-<stream>``; its handler dispatches by event type. Use it where every
+        position of the stream must be accounted for (ranking's input positions, R7)."""
+        name = f"{self.service}-{spec.name.lower()}"
+        return self._pull(">", spec, name, description)
+
+    def _pull(self, subject: str, spec: StreamSpec, name: str, description: str) -> Decorator:
+        self.durables.append((spec.name, name))
         return self.broker.subscriber(
-            model.SUBJECT,
-            stream=JStream(stream_for_subject(model.SUBJECT).name, declare=False),
+            subject,
+            stream=JStream(spec.name, declare=False),
             durable=name,
-            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=2.0),
+            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=5.0),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             config=ConsumerConfig(
                 durable_name=name,
                 ack_wait=self.settings.ack_wait_seconds,
-                # Our middleware dead-letters at max_deliver; the server must not drop earlier.
+                # Our middleware decides when to give up; the server must never drop first.
                 max_deliver=-1,
                 deliver_policy=DeliverPolicy.ALL,
-                max_ack_pending=1000,
+                # FastStream runs a fetched batch concurrently: at most one batch in flight
+                # keeps the handlers within the database pool.
+                max_ack_pending=self.settings.fetch_batch,
             ),
-            title=f"{model.SUBJECT}:{name}",
-            description=(model.__doc__ or "").strip(),
+            title=f"{spec.name}:{name}" if subject == ">" else f"{subject}:{name}",
+            description=description,
         )
 
-    def command(
-        self, subject: str, description: str
-    ) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    def command(self, subject: str, description: str) -> Decorator:
         """A request-reply command handler on core NATS (no stream captures ``cmd.>``); the
         replicas of a service share the work through a queue group."""
         return self.broker.subscriber(
@@ -146,7 +165,10 @@ class Bus:
             except BadRequestError as exc:
                 if exc.err_code != 10058:  # stream name already in use with another config
                     raise
-                await jsm.update_stream(config)
+                # Only the owner changes a stream's configuration (replicas, limits); the
+                # others merely make sure it exists so that they can start first.
+                if spec.owner == self.service:
+                    await jsm.update_stream(config)
 
     async def publish_event(self, subject: str, payload: bytes, msg_id: str) -> int:
         """The outbox relay's path: through the declared publisher of ``subject``."""
@@ -158,6 +180,13 @@ class Bus:
             payload, headers={"Nats-Msg-Id": msg_id}, timeout=10.0
         )
         return int(ack.seq)
+
+    async def sample_lag(self) -> None:
+        """Set the consumer-lag gauge for each of this service's durables."""
+        jsm = self.broker.connection.jetstream()
+        for stream, durable in self.durables:
+            info = await jsm.consumer_info(stream, durable)
+            metrics.CONSUMER_LAG.labels(durable).set(info.num_pending or 0)
 
     async def publish_raw(self, subject: str, payload: bytes, msg_id: str) -> int:
         """Publish to JetStream with ``Nats-Msg-Id`` and wait for the stream's ack."""

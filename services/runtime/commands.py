@@ -18,18 +18,18 @@ from pydantic import ValidationError
 from services.contracts.base import to_wire
 from services.contracts.commands import CommandError, CommandReply, FieldError
 
+from .failures import is_argument_error
+
 log = logging.getLogger(__name__)
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """pydantic's errors as (dotted path, message) pairs, e.g. ``location.lat``.
 
-    When FastStream binds a message to a handler's typed parameter, the error's title is the
-    handler's (snake_case) name and every path starts with the parameter's name (``command.``);
-    that first part says nothing to the sender and is left out. A model's own errors are titled
-    with its (CamelCase) class name and are kept as they are.
+    When FastStream binds a message to a handler's typed parameter, every path starts with the
+    parameter's name (``command.``); that part says nothing to the sender and is left out.
     """
-    from_arguments = exc.title[:1].islower()
+    from_arguments = is_argument_error(exc)
     errors = []
     for err in exc.errors():
         loc = err["loc"][1:] if from_arguments and len(err["loc"]) > 1 else err["loc"]

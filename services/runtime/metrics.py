@@ -13,6 +13,9 @@ CONSUMER_LAG = Gauge(
     "chuangwen_consumer_pending", "Messages not yet delivered to a durable consumer", ["durable"]
 )
 OUTBOX_PUBLISHED = Counter("chuangwen_outbox_published_total", "Outbox rows published")
+OUTBOX_PARKED = Counter(
+    "chuangwen_outbox_parked_total", "Outbox rows given up after too many failed publishes"
+)
 HTTP_LATENCY = Histogram(
     "chuangwen_http_request_seconds", "HTTP request latency", ["method", "route", "status"]
 )

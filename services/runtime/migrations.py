@@ -48,22 +48,31 @@ async def migrate(url: str, schema: str, folder: Path) -> list[int]:
         await conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {}.schema_migrations ("
-                " version int PRIMARY KEY, name text NOT NULL,"
+                " version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             ).format(ident)
         )
-        cur = await conn.execute(sql.SQL("SELECT version FROM {}.schema_migrations").format(ident))
-        done = {row[0] for row in await cur.fetchall()}
+        cur = await conn.execute(
+            sql.SQL("SELECT version, checksum FROM {}.schema_migrations").format(ident)
+        )
+        done = {row[0]: row[1] for row in await cur.fetchall()}
         await conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(ident))
         for version, path in [(0, COMMON), *migration_files(folder)]:
+            text = path.read_text(encoding="utf-8")
+            checksum = hashlib.sha256(text.encode()).hexdigest()
             if version in done:
+                if done[version] != checksum:
+                    raise RuntimeError(
+                        f"migration {path.name} of schema {schema} was edited after it was"
+                        " applied: add a new migration instead"
+                    )
                 continue
-            await conn.execute(path.read_text(encoding="utf-8").encode())
+            await conn.execute(text.encode())
             await conn.execute(
-                sql.SQL("INSERT INTO {}.schema_migrations (version, name) VALUES (%s, %s)").format(
-                    ident
-                ),
-                (version, path.name),
+                sql.SQL(
+                    "INSERT INTO {}.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)"
+                ).format(ident),
+                (version, path.name, checksum),
             )
             applied_now.append(version)
             log.info("applied migration", extra={"schema": schema, "migration": path.name})

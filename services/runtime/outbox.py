@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from uuid import UUID
@@ -48,8 +49,19 @@ class OutboxRelay:
     """Publishes unpublished outbox rows in id order; several replicas may run one each
     (``FOR UPDATE SKIP LOCKED`` keeps them off each other's rows)."""
 
-    def __init__(self, pool: Pool, publish: Publish, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        publish: Publish,
+        poll_seconds: float,
+        name: str,
+        max_attempts: int = 20,
+    ) -> None:
         self._pool = pool
+        self._key = int.from_bytes(
+            hashlib.sha256(f"outbox:{name}".encode()).digest()[:8], "big", signed=True
+        )
+        self._max_attempts = max_attempts
         self._publish = publish
         self._poll = poll_seconds
         self._wake = asyncio.Event()
@@ -59,42 +71,78 @@ class OutboxRelay:
         """Publish soon: a use case just committed outbox rows."""
         self._wake.set()
 
-    async def flush(self, limit: int = 200) -> int:
-        """Publish one batch; returns how many rows were published."""
+    async def flush(self, limit: int = 100) -> int:
+        """Publish one batch in id order; returns how many rows were published.
+
+        A failed publish is recorded on its row (attempts, error, next attempt) and ends the
+        batch, so later rows never overtake it; rows already published stay marked.
+        """
+        published = 0
         async with self._pool.connection() as conn, conn.transaction():
+            # One relay of the service publishes at a time, so the stream holds the events in
+            # outbox order (R6.2 settles editions in stream order); the others stand by.
+            cur = await conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS mine", (self._key,))
+            row = await cur.fetchone()
+            if row is None or not row["mine"]:
+                return 0
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
-                "SELECT id, event_id, subject, payload FROM outbox WHERE published_at IS NULL"
+                "SELECT id, event_id, subject, payload, attempts, next_attempt_at <= now() AS due"
+                " FROM outbox WHERE published_at IS NULL AND parked_at IS NULL"
                 " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
                 (limit,),
             )
-            rows = await cur.fetchall()
-            for row in rows:
-                seq = await self._publish(
-                    row["subject"], bytes(row["payload"]), str(row["event_id"])
-                )
+            for row in await cur.fetchall():
+                if not row["due"]:
+                    break
+                try:
+                    seq = await self._publish(
+                        row["subject"], bytes(row["payload"]), str(row["event_id"])
+                    )
+                except Exception as exc:
+                    await self._record_failure(conn, row["id"], row["attempts"] + 1, exc)
+                    break
                 await conn.execute(
                     "UPDATE outbox SET published_at = now(), stream_seq = %s WHERE id = %s",
                     (seq, row["id"]),
                 )
-            metrics.OUTBOX_PUBLISHED.inc(len(rows))
-            return len(rows)
+                published += 1
+        metrics.OUTBOX_PUBLISHED.inc(published)
+        return published
+
+    async def _record_failure(self, conn: Conn, row_id: int, attempts: int, exc: Exception) -> None:
+        park = attempts >= self._max_attempts
+        delay = min(2.0**attempts, 300.0)
+        await conn.execute(
+            "UPDATE outbox SET attempts = %s, last_error = %s,"
+            " next_attempt_at = now() + make_interval(secs => %s),"
+            " parked_at = CASE WHEN %s THEN now() END WHERE id = %s",
+            (attempts, repr(exc)[:2000], delay, park, row_id),
+        )
+        if park:
+            metrics.OUTBOX_PARKED.inc()
+            log.error("outbox row parked", extra={"row": row_id, "error": repr(exc)})
+        else:
+            log.warning(
+                "outbox publish failed; will retry",
+                extra={"row": row_id, "attempts": attempts, "delay": delay},
+            )
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before the flush, so a poke during it is not lost
             try:
                 published = await self.flush()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                # The broker or database is away: keep the rows and try again shortly.
+                # The database is away: keep the rows and try again shortly.
                 log.warning("outbox relay failed; retrying", exc_info=True)
                 published = 0
                 await asyncio.sleep(1.0)
             if published == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll)
-                self._wake.clear()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,20 +103,28 @@ class ServiceRuntime:
         self._pool = await open_pool(s.database, self.name, s.db_pool_max)
         await self.bus.connect(s.startup_timeout_seconds)
         await self.bus.provision(self.streams)
-        self._relay = OutboxRelay(self._pool, self.bus.publish_event, s.outbox_poll_seconds)
+        self._relay = OutboxRelay(
+            self._pool, self.bus.publish_event, s.outbox_poll_seconds, self.name
+        )
         self._relay.start()
         await self.bus.broker.start()
         self._maintenance = asyncio.create_task(self._maintain(), name="maintenance")
         log.info("started", extra={"http": f"http://{s.http_host}:{s.http_port}"})
 
     async def _maintain(self) -> None:
-        """Prune applied event ids past the retention (ARCHITECTURE.md "State")."""
+        """Sample consumer lag for ``/metrics``; now and then prune applied event ids past
+        their retention (ARCHITECTURE.md "State")."""
+        s = self.settings
+        last_prune = 0.0
         while True:
-            await asyncio.sleep(self.settings.maintenance_interval_seconds)
+            await asyncio.sleep(s.lag_sample_seconds)
             try:
-                async with self.transaction() as conn:
-                    pruned = await prune_processed(conn, self.settings.processed_retention_days)
-                log.info("pruned processed event ids", extra={"rows": pruned})
+                await self.bus.sample_lag()
+                if time.monotonic() - last_prune >= s.maintenance_interval_seconds:
+                    async with self.transaction() as conn:
+                        pruned = await prune_processed(conn, s.processed_retention_days)
+                    last_prune = time.monotonic()
+                    log.info("pruned processed event ids", extra={"rows": pruned})
             except Exception:
                 log.warning("maintenance failed; will try again", exc_info=True)
 

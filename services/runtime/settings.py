@@ -20,7 +20,8 @@ class SharedSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    nats_url: str = DEFAULT_NATS_URL
+    # URLs may carry credentials (user:password@), so they are secrets: never printed or logged.
+    nats_url: SecretStr = SecretStr(DEFAULT_NATS_URL)
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     log_level: str = "INFO"
 
@@ -30,7 +31,7 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    nats_url: str | None = None
+    nats_url: SecretStr | None = None
     database_url: SecretStr | None = None
     log_level: str | None = None
     http_host: str = "127.0.0.1"
@@ -43,12 +44,13 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(1, ge=1, le=5)  # 3 on the clustered deployment
     ack_wait_seconds: float = Field(60.0, gt=0)
     outbox_poll_seconds: float = Field(0.2, gt=0)
-    db_pool_max: int = Field(10, ge=1, le=200)
+    db_pool_max: int = Field(20, ge=1, le=200)
     startup_timeout_seconds: float = Field(60.0, gt=0)
     # Applied event ids are forgotten only far past JetStream's redelivery horizon (ack_wait x
     # max_deliver plus the backoff is minutes; a relay outage could republish hours later).
     processed_retention_days: int = Field(30, ge=2)
     maintenance_interval_seconds: float = Field(3600.0, gt=0)
+    lag_sample_seconds: float = Field(15.0, gt=0)
     # Test-only fault hooks stay off in every real configuration.
     fault_hooks: frozenset[str] = frozenset()
 
@@ -71,7 +73,7 @@ class ServiceSettings(BaseSettings):
     @property
     def nats(self) -> str:
         assert self.nats_url is not None
-        return self.nats_url
+        return self.nats_url.get_secret_value()
 
     @property
     def database(self) -> str:

@@ -38,15 +38,6 @@ async def probe(server_env: Servers) -> AsyncIterator[Probe]:
         await probe.runtime.stop()
 
 
-@pytest.fixture
-async def js(servers: Servers) -> AsyncIterator[Any]:
-    nc = await nats.connect(servers.nats_url)
-    try:
-        yield nc.jetstream()
-    finally:
-        await nc.drain()
-
-
 async def test_an_event_delivered_twice_is_applied_once(probe: Probe, js: Any) -> None:
     event = scored("dept-twice")
     # Two different message ids get past JetStream's duplicate window: the consumer must
@@ -152,3 +143,42 @@ async def test_applied_ids_are_pruned_only_past_the_retention(probe: Probe) -> N
         assert await prune_processed(conn, older_than_days=30) == 1
         cur = await conn.execute("SELECT event_id FROM processed_events WHERE consumer = 'c'")
         assert [row["event_id"] for row in await cur.fetchall()] == [recent]
+
+
+async def test_an_unavailable_database_is_retried_past_max_deliver_not_dead_lettered(
+    probe: Probe, js: Any
+) -> None:
+    # max_deliver is 3 for the probe: an outage longer than that must not lose the event.
+    probe.database_down_times["dept-outage"] = 5
+    event = scored("dept-outage")
+    await js.publish(event.SUBJECT, wire(event), headers={"Nats-Msg-Id": str(event.event_id)})
+
+    async def applied() -> bool:
+        return len(await probe.applied("dept-outage")) == 1
+
+    await eventually(applied, within=60)
+    assert probe.deliveries["dept-outage"] == 6
+    letters = await dead_letters(js, probe.name)
+    assert not any(json.loads(d.payload)["unit_id"] == "dept-outage" for d in letters)
+
+
+async def test_a_validation_error_of_our_own_is_retried_not_taken_for_bad_input(
+    probe: Probe, js: Any
+) -> None:
+    probe.broken_invariant.add("dept-bug")
+    await js.publish("assessments.v1.scored", wire(scored("dept-bug")))
+
+    async def parked() -> bool:
+        return any(
+            json.loads(d.payload)["unit_id"] == "dept-bug"
+            for d in await dead_letters(js, probe.name)
+        )
+
+    await eventually(parked)
+    letter = next(
+        d
+        for d in await dead_letters(js, probe.name)
+        if json.loads(d.payload)["unit_id"] == "dept-bug"
+    )
+    assert letter.delivery_count == 3
+    assert letter.reason.startswith("handler failed 3 times")

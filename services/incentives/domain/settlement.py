@@ -169,3 +169,14 @@ def _settled(
     )
     remaining = remaining_fund(state.fund, state.allocated + sum(entry.fen for entry in entries))
     return Settlement(outcome, pool, split, remaining, entries, record)
+
+
+def waits_for(state: LedgerState, edition: EditionSummary) -> int | None:
+    """R6.2: editions are settled strictly in order of first publication, which ranking numbers
+    1, 2, 3... within the year. The first revision of edition n waits until n-1 is settled;
+    returns the number it waits for, or None when it can be settled now (later revisions of a
+    settled edition never wait)."""
+    earlier = edition.number - 1
+    if edition.number in state.editions or earlier < 1 or earlier in state.editions:
+        return None
+    return earlier

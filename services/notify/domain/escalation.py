@@ -167,3 +167,16 @@ def _level(k: int) -> TalkLevel:
     level = talk_level(k)
     assert level is not None, "a black-listed unit has k >= 1"
     return level
+
+
+def waits_for(state: EscalationState, edition: EditionKey) -> EditionKey | None:
+    """R5.3 counts consecutive editions, so an edition must be seen after the one before it.
+
+    The first revision of edition n of a year waits until n-1 of that year is known; returns
+    the edition it waits for, or None. (Across a year boundary the number of editions of the
+    previous year is not known here, so edition 1 never waits.)
+    """
+    if state.latest(edition) is not None or edition.number == 1:
+        return None
+    earlier = EditionKey(year=edition.year, number=edition.number - 1)
+    return None if state.latest(earlier) is not None else earlier

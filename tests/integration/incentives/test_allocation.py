@@ -12,7 +12,6 @@ from fractions import Fraction
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from services.contracts.base import to_wire
@@ -51,15 +50,6 @@ async def incentives(server_env: Servers) -> AsyncIterator[Incentives]:
             yield Incentives(http, runtime)
     finally:
         await runtime.stop()
-
-
-@pytest.fixture
-async def js(servers: Servers) -> AsyncIterator[Any]:
-    nc = await nats.connect(servers.nats_url)
-    try:
-        yield nc.jetstream()
-    finally:
-        await nc.drain()
 
 
 async def settled(svc: Incentives, year: int, number: int, revisions: int = 1) -> None:
@@ -221,3 +211,24 @@ async def test_an_edition_that_fails_validation_is_dead_lettered_and_allocates_n
         0,
     )
     assert (await incentives.http.get("/v1/ledger", params={"year": year})).json() == []
+
+
+async def test_an_edition_that_arrives_before_the_one_before_it_waits_for_it(
+    incentives: Incentives, js: Any
+) -> None:
+    """R6.2: settled strictly in order of first publication, whatever order they arrive in."""
+    year = 2036
+    second = edition(year, 2, district=board({"dist-a": "90", "dist-b": "80"}, red=("dist-a",)))
+    first = edition(year, 1, district=board({"dist-a": "90", "dist-b": "80"}, red=("dist-b",)))
+    await publish(js, second)
+    await publish(js, first)
+    await settled(incentives, year, 2)
+
+    e = planned_editions(year)
+    pool_1 = pool_for_edition(FUND, 0, e, 0)
+    pool_2 = pool_for_edition(FUND, pool_1, e, 1)  # computed after edition 1, not before
+    ledger = (await incentives.http.get("/v1/ledger", params={"year": year})).json()
+    assert [(row["edition"], row["unit_id"], row["fen"]) for row in ledger] == [
+        (1, "dist-b", pool_1),
+        (2, "dist-a", pool_2),
+    ]

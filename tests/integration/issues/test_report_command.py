@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -102,3 +103,27 @@ async def test_a_report_for_an_unknown_unit_is_refused_and_creates_nothing(
     assert reply.error is not None
     assert reply.error.code == "not_found"
     assert [f.path for f in reply.error.fields] == ["unit_id"]
+
+
+async def test_the_same_request_sent_twice_at_once_creates_one_issue(
+    issues_api: httpx.AsyncClient, nc: Any
+) -> None:
+    unit = f"cmd-{uuid.uuid4().hex[:8]}"
+    await issues_api.post(
+        "/v1/units", json={"unit_id": unit, "name": "新会区", "category": "district"}
+    )
+    body = command(unit)
+    first, second = await asyncio.gather(ask(nc, body), ask(nc, body))
+    assert first.ok
+    assert second.ok
+    assert first.result == second.result
+
+
+async def test_a_command_without_a_request_id_is_refused(
+    issues_api: httpx.AsyncClient, nc: Any
+) -> None:
+    body = command("dist-x")
+    del body["request_id"]
+    reply = await ask(nc, body)
+    assert reply.error is not None
+    assert [f.path for f in reply.error.fields] == ["request_id"]

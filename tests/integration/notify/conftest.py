@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import nats
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -83,15 +83,6 @@ async def notify(server_env: Servers, receiver: Receiver) -> AsyncIterator[Notif
         yield running
 
 
-@pytest.fixture
-async def js(servers: Servers) -> AsyncIterator[Any]:
-    nc = await nats.connect(servers.nats_url)
-    try:
-        yield nc.jetstream()
-    finally:
-        await nc.drain()
-
-
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + within
     while not await check():
@@ -126,19 +117,24 @@ def _row(unit_id: str, rank: int, count: int) -> RankedUnit:
     )
 
 
+_YEARS = itertools.count(2100)
+
+
 def edition(units: list[str], red: list[str], black: list[str]) -> EditionPublished:
-    """One department edition with a unique (year, number): escalation state is shared too."""
+    """One department edition, the first of a year of its own: the escalation state is shared
+    by the session, and an edition n > 1 would wait for n - 1 (R5.3)."""
     empty = CategoryBoard(rows=[], red=[], black=[])
     rows = [_row(u, i + 1, len(units) + 10) for i, u in enumerate(units)]
-    at = datetime(2030, 6, 3, 16, tzinfo=UTC)
-    number = uuid.uuid4().int % 10**9 + 1
+    year = next(_YEARS)
+    at = datetime(year, 6, 3, 16, tzinfo=UTC)
+    number = 1
     return EditionPublished(
         event_id=uuid.uuid4(),
         occurred_at=at,
         producer="test",
-        aggregate_id=f"edition-2030-{number}",
+        aggregate_id=f"edition-{year}-{number}",
         aggregate_version=1,
-        year=2030,
+        year=year,
         number=number,
         revision=1,
         cutoff=at,

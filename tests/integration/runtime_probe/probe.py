@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 from faststream.nats import NatsMessage
 
 from services.contracts.assessments import AssessmentScored
@@ -34,6 +35,8 @@ class Probe:
         )
         self.fail_times: dict[str, int] = {}
         self.always_fail: set[str] = set()
+        self.database_down_times: dict[str, int] = {}
+        self.broken_invariant: set[str] = set()
         self.deliveries: Counter[str] = Counter()
         sub = self.runtime.bus.subscriber(AssessmentScored)
         sub(self.on_scored)
@@ -42,6 +45,10 @@ class Probe:
         self.deliveries[event.unit_id] += 1
         if event.unit_id in self.always_fail:
             raise RuntimeError("probe handler always fails")
+        if self.deliveries[event.unit_id] <= self.database_down_times.get(event.unit_id, 0):
+            raise psycopg.OperationalError("connection refused (simulated outage)")
+        if event.unit_id in self.broken_invariant:
+            AssessmentScored.model_validate({"unit_id": event.unit_id})  # our bug, not input
         if self.deliveries[event.unit_id] <= self.fail_times.get(event.unit_id, 0):
             raise RuntimeError("probe handler fails this time")
 

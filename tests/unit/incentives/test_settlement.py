@@ -3,7 +3,13 @@
 import pytest
 
 from services.incentives.domain.ledger import LedgerEntry, LedgerState, ledger_state
-from services.incentives.domain.settlement import EditionSummary, Settlement, decide, evolve
+from services.incentives.domain.settlement import (
+    EditionSummary,
+    Settlement,
+    decide,
+    evolve,
+    waits_for,
+)
 from tests.unit.incentives.builders import edition, red
 
 
@@ -186,3 +192,21 @@ def test_rebuilding_rejects_entries_of_an_unsettled_edition() -> None:
     entry = LedgerEntry(2018, 1, 1, "dept-a", 5, "allocation", "v1", "evt")
     with pytest.raises(ValueError, match="never settled"):
         ledger_state(2018, 100, 2, [], [entry])
+
+
+def test_the_first_revision_of_an_edition_waits_for_the_one_before_it() -> None:
+    """R6.2: strictly in order of first publication (edition numbers within the year)."""
+    state = LedgerState(year=2018, fund=800_000_000, planned_editions=53)
+    second = edition(number=2)
+    assert waits_for(state, second) == 1
+    assert waits_for(state, edition(number=1)) is None
+    state = evolve(state, decide(state, edition(number=1)))
+    assert waits_for(state, second) is None
+
+
+def test_a_later_revision_of_a_settled_edition_never_waits() -> None:
+    """R6.4: a revision re-splits its own edition's pool; nothing else is needed first."""
+    state = LedgerState(year=2018, fund=800_000_000, planned_editions=53)
+    state = evolve(state, decide(state, edition(number=1)))
+    state = evolve(state, decide(state, edition(number=2)))
+    assert waits_for(state, edition(number=1, revision=2)) is None

@@ -16,6 +16,7 @@ from services.notify.domain.escalation import (
     escalate,
     fold_listings,
     talk_level,
+    waits_for,
 )
 
 
@@ -142,3 +143,16 @@ def test_any_delivery_order_or_repetition_gives_the_same_streaks(
     for key in sorted(latest):
         k = {u: (k.get(u, 0) + 1) for u in latest[key].black}
     assert state.streaks() == k
+
+
+def test_an_edition_waits_until_the_one_before_it_has_been_seen() -> None:
+    """R5.3: k counts editions in a row, so edition n is applied after n-1 (same year)."""
+    second = EditionKey(year=2018, number=2)
+    assert waits_for(EscalationState(), second) == EditionKey(year=2018, number=1)
+    assert waits_for(EscalationState(), EditionKey(year=2019, number=1)) is None
+    first = Listing(
+        edition=EditionKey(year=2018, number=1), revision=1, red=frozenset(), black=frozenset()
+    )
+    state, _ = escalate(EscalationState(), first)
+    assert waits_for(state, second) is None
+    assert waits_for(state, first.edition) is None  # a later revision never waits
