@@ -25,9 +25,9 @@ run: install
 	@mkdir -p $(DATA_DIR)
 	@if [ -n "$$NATS_URL" ] || [ -n "$$DATABASE_URL" ]; then \
 	  echo "Using the external servers named by NATS_URL / DATABASE_URL (not printed: they may hold credentials)"; \
-	  exec $(BIN)/honcho -d . -f deploy/Procfile.services start; \
+	  AUTH_MODE=$${AUTH_MODE:-dev} exec $(BIN)/honcho -d . -f deploy/Procfile.services start; \
 	else \
-	  NATS_PORT=$(NATS_PORT) PG_PORT=$(PG_PORT) DATA_DIR=$(DATA_DIR) \
+	  NATS_PORT=$(NATS_PORT) PG_PORT=$(PG_PORT) DATA_DIR=$(DATA_DIR) AUTH_MODE=dev \
 	  NATS_URL=nats://127.0.0.1:$(NATS_PORT) \
 	  DATABASE_URL=postgresql://postgres@127.0.0.1:$(PG_PORT)/postgres \
 	  exec $(BIN)/honcho -d . -f deploy/Procfile start; \

@@ -72,6 +72,7 @@ def server_env(servers: Servers, monkeypatch: pytest.MonkeyPatch) -> Servers:
     """The shared variables every service falls back to, pointing at the test servers."""
     monkeypatch.setenv("NATS_URL", servers.nats_url)
     monkeypatch.setenv("DATABASE_URL", servers.database_url)
+    monkeypatch.setenv("AUTH_MODE", "dev")
     for key in [k for k in os.environ if k.endswith(("_NATS_URL", "_DATABASE_URL"))]:
         monkeypatch.delenv(key)
     return servers

@@ -99,3 +99,51 @@ class IssueOverdue(Event):
     unit_id: UnitId
     number: IssueNumber
     deadline: AwareDatetime
+
+
+class IssueTransferred(Event):
+    """R2.6 转办: the office moved the issue to ``unit_id`` (from ``from_unit_id``); from
+    ``occurred_at`` on it counts for the new unit only, with its original ``reported_at`` and
+    deadline."""
+
+    SUBJECT = "issues.v1.transferred"
+    type: Literal["issues.v1.transferred"] = "issues.v1.transferred"
+    issue_id: UUID
+    unit_id: UnitId
+    from_unit_id: UnitId
+    reason: Reason
+
+
+class ExtensionRequested(Event):
+    """R2.6 延期: the unit asks for a later deadline, with a reason."""
+
+    SUBJECT = "issues.v1.extension_requested"
+    type: Literal["issues.v1.extension_requested"] = "issues.v1.extension_requested"
+    issue_id: UUID
+    unit_id: UnitId
+    requested_deadline: AwareDatetime
+    reason: Reason
+
+
+class DeadlineExtended(Event):
+    """R2.6: the office approved an extension; ``deadline`` replaces ``previous_deadline`` from
+    ``occurred_at`` on."""
+
+    SUBJECT = "issues.v1.deadline_extended"
+    type: Literal["issues.v1.deadline_extended"] = "issues.v1.deadline_extended"
+    issue_id: UUID
+    unit_id: UnitId
+    previous_deadline: AwareDatetime
+    deadline: AwareDatetime
+    note: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+class ExtensionRefused(Event):
+    """R2.6: the office refused an extension; the deadline stands."""
+
+    SUBJECT = "issues.v1.extension_refused"
+    type: Literal["issues.v1.extension_refused"] = "issues.v1.extension_refused"
+    issue_id: UUID
+    unit_id: UnitId
+    requested_deadline: AwareDatetime
+    note: Annotated[str, StringConstraints(max_length=1000)] = ""

@@ -6,10 +6,14 @@ from .assessments import AssessmentScored
 from .envelope import Event
 from .incentives import Allocated
 from .issues import (
+    DeadlineExtended,
+    ExtensionRefused,
+    ExtensionRequested,
     IssueOverdue,
     IssueRectified,
     IssueReopened,
     IssueReported,
+    IssueTransferred,
     IssueVerified,
     IssueVoided,
 )
@@ -28,6 +32,10 @@ EVENTS: tuple[type[Event], ...] = (
     IssueReopened,
     IssueVoided,
     IssueOverdue,
+    IssueTransferred,
+    ExtensionRequested,
+    DeadlineExtended,
+    ExtensionRefused,
     AssessmentScored,
     EditionPublished,
     RatesPublished,

@@ -26,6 +26,10 @@ PUBLISHES = (
     wire.IssueReopened,
     wire.IssueVoided,
     wire.IssueOverdue,
+    wire.IssueTransferred,
+    wire.ExtensionRequested,
+    wire.DeadlineExtended,
+    wire.ExtensionRefused,
 )
 
 

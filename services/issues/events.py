@@ -45,7 +45,7 @@ def unit_event(event: UnitEvent, new_id: Callable[[], UUID]) -> Event:
 
 
 def issue_event(event: dom.IssueEvent, new_id: Callable[[], UUID], actor: str) -> Event | None:
-    """The contract event for a domain event, or None for facts v1 does not publish yet."""
+    """The contract event for a lifecycle event (``overdue`` has its own: ``overdue_event``)."""
     envelope: dict[str, Any] = {
         "event_id": new_id(),
         "occurred_at": event.occurred_at,
@@ -86,4 +86,40 @@ def issue_event(event: dom.IssueEvent, new_id: Callable[[], UUID], actor: str) -
             )
         case dom.IssueVoided():
             return wire.IssueVoided(**envelope, reason=event.reason)
+        case dom.IssueTransferred():
+            return wire.IssueTransferred(
+                **envelope, from_unit_id=event.from_unit_id, reason=event.reason
+            )
+        case dom.ExtensionRequested():
+            return wire.ExtensionRequested(
+                **envelope, requested_deadline=event.requested_deadline, reason=event.reason
+            )
+        case dom.DeadlineExtended():
+            return wire.DeadlineExtended(
+                **envelope,
+                previous_deadline=event.previous_deadline,
+                deadline=event.deadline,
+                note=event.note,
+            )
+        case dom.ExtensionRefused():
+            return wire.ExtensionRefused(
+                **envelope, requested_deadline=event.requested_deadline, note=event.note
+            )
     return None
+
+
+def overdue_event(
+    event: dom.IssueBecameOverdue, number: str, new_id: Callable[[], UUID]
+) -> wire.IssueOverdue:
+    """R2.4: the issue entered the overdue condition (the number is for the notice, R5.1)."""
+    return wire.IssueOverdue(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        producer=PRODUCER,
+        aggregate_id=str(event.issue_id),
+        aggregate_version=event.version,
+        issue_id=event.issue_id,
+        unit_id=event.unit_id,
+        number=number,
+        deadline=event.deadline,
+    )

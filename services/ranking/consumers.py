@@ -24,7 +24,13 @@ from services.runtime.db import Conn
 from services.runtime.inbox import first_delivery
 from services.runtime.service import ServiceRuntime, stream_position
 
-from .projection import mark_handled, record_issue_fact, record_score, record_unit_fact
+from .projection import (
+    ignore_fact,
+    mark_handled,
+    record_issue_fact,
+    record_score,
+    record_unit_fact,
+)
 
 Record = Callable[[Conn, Event, int], Awaitable[None]]
 
@@ -42,8 +48,13 @@ RECORDERS: dict[type[Event], Record] = {
             iw.IssueReopened,
             iw.IssueVoided,
             iw.IssueOverdue,
+            iw.IssueTransferred,
+            iw.DeadlineExtended,
         )
     },
+    # Requests and refusals change no number (R2.6): handled, nothing to record.
+    iw.ExtensionRequested: ignore_fact,
+    iw.ExtensionRefused: ignore_fact,
     AssessmentScored: record_score,
 }
 
@@ -59,7 +70,11 @@ IssuesStreamEvent = Annotated[
     | iw.IssueVerified
     | iw.IssueReopened
     | iw.IssueVoided
-    | iw.IssueOverdue,
+    | iw.IssueOverdue
+    | iw.IssueTransferred
+    | iw.ExtensionRequested
+    | iw.DeadlineExtended
+    | iw.ExtensionRefused,
     Field(discriminator="type"),
 ]
 

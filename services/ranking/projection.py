@@ -43,10 +43,21 @@ async def record_unit_fact(conn: Conn, event: Event, seq: int) -> None:
     )
 
 
+# Subject fact -> the ranking domain's issue kind.
+_ISSUE_KINDS = {"deadline_extended": "extended"}
+
+
+async def ignore_fact(conn: Conn, event: Event, seq: int) -> None:
+    """A fact that changes no number ranking computes (e.g. an extension request, R2.6)."""
+
+
 async def record_issue_fact(conn: Conn, event: Event, seq: int) -> None:
-    """R2-R3: one step of an issue's life; the report carries its unit, time and deadline."""
-    kind = event.SUBJECT.rsplit(".", 1)[1]
+    """R2-R3, R2.6: one step of an issue's life. The report carries its unit, time and
+    deadline; a transfer its new unit; an approved extension its new deadline."""
+    fact = event.SUBJECT.rsplit(".", 1)[1]
+    kind = _ISSUE_KINDS.get(fact, fact)
     reported = event if isinstance(event, iw.IssueReported) else None
+    deadline = event.deadline if isinstance(event, iw.IssueReported | iw.DeadlineExtended) else None
     await conn.execute(
         "INSERT INTO issue_facts (event_id, issue_id, kind, occurred_at, aggregate_version,"
         " unit_id, reported_at, deadline, stream_seq) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
@@ -59,7 +70,7 @@ async def record_issue_fact(conn: Conn, event: Event, seq: int) -> None:
             event.aggregate_version,
             getattr(event, "unit_id", None),
             reported.reported_at if reported else None,
-            reported.deadline if reported else None,
+            deadline,
             seq,
         ),
     )

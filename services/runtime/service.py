@@ -21,6 +21,7 @@ from faststream.nats import NatsMessage
 from services.contracts.envelope import Event
 from services.contracts.streams import DLQ, StreamSpec
 
+from .auth import TokenBook
 from .broker import Bus
 from .db import Conn, Pool, open_pool, wait_for_database
 from .inbox import first_delivery, prune_processed
@@ -55,9 +56,17 @@ class ServiceRuntime:
         self.migrations = migrations
         self.streams = (*streams, DLQ)
         self.bus = Bus(name, settings)
+        self._tokens: TokenBook | None = None
         self._pool: Pool | None = None
         self._relay: OutboxRelay | None = None
         self._maintenance: asyncio.Task[None] | None = None
+
+    @property
+    def tokens(self) -> TokenBook:
+        """The bearer tokens this service accepts (loaded at start)."""
+        if self._tokens is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._tokens
 
     @property
     def pool(self) -> Pool:
@@ -98,6 +107,9 @@ class ServiceRuntime:
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         s = self.settings
+        # First, so that a bad tokens file stops the service at once with its reason.
+        assert s.auth_mode is not None
+        self._tokens = TokenBook.load(s.auth_mode, s.auth_tokens_file)
         await wait_for_database(s.database, s.startup_timeout_seconds)
         await migrate(s.database, self.name, self.migrations)
         self._pool = await open_pool(s.database, self.name, s.db_pool_max)

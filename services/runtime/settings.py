@@ -6,7 +6,8 @@ A service-specific variable (``RANKING_DATABASE_URL``) wins over the shared one
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,10 @@ class SharedSettings(BaseSettings):
     nats_url: SecretStr = SecretStr(DEFAULT_NATS_URL)
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     log_level: str = "INFO"
+    # "dev" accepts the documented dev tokens (make run, tests); "production" only the hashed
+    # tokens of auth_tokens_file. Safe by default: production.
+    auth_mode: Literal["dev", "production"] = "production"
+    auth_tokens_file: Path | None = None
 
 
 class ServiceSettings(BaseSettings):
@@ -34,6 +39,8 @@ class ServiceSettings(BaseSettings):
     nats_url: SecretStr | None = None
     database_url: SecretStr | None = None
     log_level: str | None = None
+    auth_mode: Literal["dev", "production"] | None = None
+    auth_tokens_file: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(8100, ge=1, le=65535)
     # Consumers: JetStream redelivers a nak'ed message after the next delay; at max_deliver the
@@ -62,12 +69,18 @@ class ServiceSettings(BaseSettings):
         values.setdefault("nats_url", None)
         values.setdefault("database_url", None)
         values.setdefault("log_level", None)
+        values.setdefault("auth_mode", None)
+        values.setdefault("auth_tokens_file", None)
         if values["nats_url"] is None:
             values["nats_url"] = shared.nats_url
         if values["database_url"] is None:
             values["database_url"] = shared.database_url
         if values["log_level"] is None:
             values["log_level"] = shared.log_level
+        if values["auth_mode"] is None:
+            values["auth_mode"] = shared.auth_mode
+        if values["auth_tokens_file"] is None:
+            values["auth_tokens_file"] = shared.auth_tokens_file
         return values
 
     @property

@@ -78,6 +78,7 @@ class Stack:
             "NOTIFY_WEBHOOK_URL": self.receiver.url,
             "NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "NOTIFY_ALLOW_PRIVATE_TARGETS": "true",
+            "AUTH_MODE": "dev",
         }
         for service in SERVICES:
             env[f"{service.upper()}_HTTP_PORT"] = str(self.ports[service])
