@@ -39,6 +39,12 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     return errors
 
 
+def describe_validation(exc: ValidationError) -> str:
+    """A dead letter's reason: ``invalid payload: <path>: <message>; ...``."""
+    parts = [f"{e.path}: {e.message}" for e in field_errors(exc)[:20]]
+    return "invalid payload: " + "; ".join(parts)
+
+
 ErrorCode = Literal["invalid", "not_found", "conflict", "internal"]
 
 
@@ -52,18 +58,29 @@ def error_reply(
 
 
 async def command_scope(
-    call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
+    call_next: Callable[[StreamMessage[Any]], Awaitable[Any]],
+    msg: StreamMessage[Any],
+    dead_letter: Callable[[StreamMessage[Any], str], Awaitable[None]],
 ) -> Any:
-    """Run a command handler; turn a failure into an error reply to the caller."""
+    """Run a command handler; turn a failure into an error reply to the caller, and record
+    invalid input as a dead letter with the reason (for the operators; nothing was stored)."""
     try:
         return await call_next(msg)
     except ValidationError as exc:
         reply = error_reply("invalid", "the command is invalid", field_errors(exc))
+        reason = describe_validation(exc)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         reply = error_reply("invalid", f"the command is not JSON: {exc}")
+        reason = f"invalid payload: {exc}"
     except Exception:
         log.exception("command failed", extra={"subject": msg.raw_message.subject})
         reply = error_reply("internal", "the command failed; it may be retried")
+        reason = ""
     if msg.reply_to:
         await msg.raw_message.respond(to_wire(reply))
+    if reason:
+        try:
+            await dead_letter(msg, reason)
+        except Exception:  # the caller has its answer; the record is best effort here
+            log.warning("could not dead-letter an invalid command", exc_info=True)
     return None

@@ -29,18 +29,13 @@ from services.contracts.dead_letter import DeadLetter
 from services.contracts.streams import dead_letter_subject
 
 from . import metrics
-from .commands import command_scope, field_errors
+from .commands import command_scope, describe_validation
 from .failures import NotReady, classify
 
 log = logging.getLogger(__name__)
 
 # publish(subject, payload, msg_id) -> stream sequence
 PublishRaw = Callable[[str, bytes, str], Awaitable[int]]
-
-
-def _describe_validation(exc: ValidationError) -> str:
-    parts = [f"{e.path}: {e.message}" for e in field_errors(exc)[:20]]
-    return "invalid payload: " + "; ".join(parts)
 
 
 # A dead letter must fit the DLQ stream's 8 MB limit once JSON-escaped; the original stays on
@@ -128,7 +123,7 @@ def dead_letter_middleware(
             metadata = js_metadata(msg.raw_message)
             if metadata is None:
                 # A request-reply command: the caller gets the error as the reply.
-                return await command_scope(call_next, msg)
+                return await command_scope(call_next, msg, send)
             try:
                 result = await call_next(msg)
             except HandlerException:
@@ -146,7 +141,7 @@ def dead_letter_middleware(
         longest = max(nak_delays)
         if kind == "invalid":
             reason = (
-                _describe_validation(exc)
+                describe_validation(exc)
                 if isinstance(exc, ValidationError)
                 else f"invalid payload: {exc}"
             )

@@ -93,6 +93,13 @@ async def test_an_invalid_command_gets_an_error_reply_with_field_paths(
     assert reply.error.code == "invalid"
     paths = {f.path for f in reply.error.fields}
     assert {"location.address", "location.lat"} <= paths
+    # ... and the operators find it among the dead letters, with the reason.
+    sub = await nc.jetstream().pull_subscribe("dlq.issues", stream="DLQ")
+    letters = [json.loads(m.data) for m in await sub.fetch(20, timeout=2)]
+    assert any(
+        d["original_subject"] == "cmd.issues.v1.report" and "location.address" in d["reason"]
+        for d in letters
+    )
 
 
 async def test_a_report_for_an_unknown_unit_is_refused_and_creates_nothing(
