@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
+import pkgutil
 import sys
 import tempfile
 from pathlib import Path
 
 from services.runtime import embedded
 
-from .messaging import BENCHMARKS, Result
+from .result import Bench, Result
+
+
+def discover() -> list[Bench]:
+    """Every ``BENCHMARKS`` tuple of the modules in this package, in module-name order."""
+    found: list[Bench] = []
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "result":
+            continue
+        module = importlib.import_module(f"bench.{info.name}")
+        found.extend(getattr(module, "BENCHMARKS", ()))
+    return found
 
 
 def _print(results: list[Result]) -> None:
@@ -23,16 +36,23 @@ def _print(results: list[Result]) -> None:
     for r in results:
         flag = "ok" if r.ok else "OVER"
         print(f"{r.name:34} {r.ours:8.3f} {r.raw:8.3f} {r.ratio:6.2f} {r.target:6.1f} {flag}")
+        for line in r.notes:
+            print(f"    {line}")
 
 
-async def _run(nats_url: str, database_url: str, count: int) -> list[Result]:
-    return [await bench(nats_url, database_url, count) for bench in BENCHMARKS]
+async def _run(nats_url: str, database_url: str, count: int, only: str) -> list[Result]:
+    results = []
+    for bench in discover():
+        if only in bench.__name__:
+            results.append(await bench(nats_url, database_url, count))
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--only", default="", help="run the benchmarks whose name contains this")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="chuangwen-bench-") as tmp:
         root = Path(tmp)
@@ -45,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"nats://127.0.0.1:{nats_port}",
                     f"postgresql://postgres@127.0.0.1:{pg_port}/postgres",
                     args.messages,
+                    args.only,
                 )
             )
         finally:

@@ -12,17 +12,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nats
+import nats.js.errors
 import psycopg
 from faststream.nats import NatsMessage
 
+from bench.result import Bench, Result
 from services.contracts.assessments import AssessmentScored
 from services.contracts.base import to_wire
 from services.contracts.streams import ASSESSMENTS
@@ -30,22 +31,6 @@ from services.runtime.db import Conn
 from services.runtime.outbox import stage
 from services.runtime.service import ServiceRuntime
 from services.runtime.settings import ServiceSettings
-
-
-@dataclass(frozen=True)
-class Result:
-    name: str
-    ours: float
-    raw: float
-    target: float
-
-    @property
-    def ratio(self) -> float:
-        return self.ours / self.raw
-
-    @property
-    def ok(self) -> bool:
-        return self.ratio <= self.target
 
 
 class BenchSettings(ServiceSettings):
@@ -67,7 +52,9 @@ def _event(i: int, unit: str) -> AssessmentScored:
 
 
 def _runtime(nats_url: str, database_url: str, name: str) -> ServiceRuntime:
-    settings = BenchSettings(nats_url=nats_url, database_url=database_url, log_level="WARNING")
+    settings = BenchSettings(
+        nats_url=nats_url, database_url=database_url, log_level="WARNING", auth_mode="dev"
+    )
     return ServiceRuntime(name, settings, Path(__file__).parent / "migrations", (ASSESSMENTS,))
 
 
@@ -108,6 +95,9 @@ async def consume_apply_once(nats_url: str, database_url: str, count: int) -> Re
     js = nc.jetstream()
     unit = f"bench-{uuid.uuid4().hex[:6]}"
     events = [_event(i, unit) for i in range(count)]
+    # Run alone, nothing has provisioned the stream yet; otherwise it exists.
+    with contextlib.suppress(nats.js.errors.BadRequestError):
+        await js.add_stream(name=ASSESSMENTS.name, subjects=list(ASSESSMENTS.subjects))
     for e in events:
         await js.publish(e.SUBJECT, to_wire(e), headers={"Nats-Msg-Id": str(e.event_id)})
 
@@ -160,7 +150,7 @@ async def consume_apply_once(nats_url: str, database_url: str, count: int) -> Re
     return Result("consume_apply_once", ours, raw, target=3.0)
 
 
-BENCHMARKS: tuple[Callable[[str, str, int], Awaitable[Result]], ...] = (
+BENCHMARKS: tuple[Bench, ...] = (
     outbox_publish,
     consume_apply_once,
 )

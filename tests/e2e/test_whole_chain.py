@@ -86,14 +86,18 @@ def eventually(check: Callable[[], Any], within: float = 60.0) -> Any:
         time.sleep(0.3)
 
 
-def post(client: httpx.Client, url: str, body: dict[str, Any], status: int = 200) -> Any:
-    response = client.post(url, json=body)
+def post(
+    client: httpx.Client, url: str, body: dict[str, Any], status: int = 200, token: str = ""
+) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    response = client.post(url, json=body, headers=headers)
     assert response.status_code == status, response.text
     return response.json()
 
 
 def test_reports_flow_into_rates_lists_money_and_notices(stack: Stack) -> None:
-    client = httpx.Client(timeout=30)
+    # Dev tokens (AUTH_MODE=dev): the office acts unless a unit must act for itself.
+    client = httpx.Client(timeout=30, headers={"Authorization": "Bearer dev-office"})
     issues, ranking = stack.url("issues"), stack.url("ranking")
     found = datetime.now(UTC) - timedelta(hours=1)
     for unit_id, category, parent, reported, rectified in UNITS:
@@ -130,6 +134,7 @@ def test_reports_flow_into_rates_lists_money_and_notices(stack: Stack) -> None:
                     client,
                     f"{issues}/v1/issues/{issue['issue_id']}/rectification",
                     {"evidence": ["https://photos.example/fixed.jpg"]},
+                    token=f"dev-unit-{unit_id}",
                 )
                 assert done["state"] == "rectified"
 
