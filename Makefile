@@ -11,7 +11,7 @@ PG_PORT ?= 54329
 DATA_DIR ?= $(CURDIR)/.data
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install run test lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
+.PHONY: install run test chaos lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
 
 install: $(STAMP)
 
@@ -57,7 +57,11 @@ e2e: install
 # Lint first (cheap), then every test level in one pytest session so that the real NATS and
 # PostgreSQL servers are started once and always stopped, whatever happens.
 test: lint typecheck archcheck
-	$(BIN)/pytest tests/unit tests/integration tests/e2e
+	$(BIN)/pytest tests/unit tests/integration tests/e2e tests/chaos
+
+# The full fault-injection runs (the short versions are part of make test).
+chaos: install
+	CHAOS_FULL=1 $(BIN)/pytest tests/chaos
 
 docs: install
 	$(BIN)/python -m tools.asyncapi write
