@@ -9,8 +9,13 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from .base import Contract, LongText, ShortText, UnitId, Url
 from .issues import Location
+from .units import UnitCategory
 
 REPORT_ISSUE = "cmd.issues.v1.report"
+REGISTER_UNIT = "cmd.issues.v1.register_unit"
+UPDATE_UNIT = "cmd.issues.v1.update_unit"
+DEACTIVATE_UNIT = "cmd.issues.v1.deactivate_unit"
+REACTIVATE_UNIT = "cmd.issues.v1.reactivate_unit"
 
 
 class IssueIntake(Contract):
@@ -35,6 +40,30 @@ class ReportIssue(IssueIntake):
     request id is required there (a second issue would inflate the unit's counts, R3.1)."""
 
     request_id: UUID
+
+
+class UnitFields(Contract):
+    """R1.1: a unit's name, category and (for a town) its district."""
+
+    name: ShortText
+    category: UnitCategory
+    parent_id: UnitId | None = None
+
+
+class RegisterUnit(UnitFields):
+    """``cmd.issues.v1.register_unit`` (R1.2): the office registers a unit."""
+
+    unit_id: UnitId
+
+
+class UpdateUnit(RegisterUnit):
+    """``cmd.issues.v1.update_unit`` (R1.2): the unit's full new name, category and parent."""
+
+
+class UnitRef(Contract):
+    """``cmd.issues.v1.deactivate_unit`` / ``reactivate_unit`` (R1.3): the unit concerned."""
+
+    unit_id: UnitId
 
 
 class FieldError(Contract):

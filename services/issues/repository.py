@@ -40,6 +40,26 @@ async def load_units(conn: Conn, unit_ids: Iterable[str | None]) -> dict[str, Un
     return {row["unit_id"]: _unit(row) for row in await cur.fetchall()}
 
 
+async def load_units_with_children(conn: Conn, unit_ids: Iterable[str | None]) -> dict[str, Unit]:
+    """The named units and their towns, locked for update: what a directory decision needs
+    (a district's category change must see its towns, R1.1)."""
+    ids = sorted({u for u in unit_ids if u})
+    cur = await conn.execute(
+        "SELECT * FROM units WHERE unit_id = ANY(%s) OR parent_id = ANY(%s)"
+        " ORDER BY unit_id FOR UPDATE",
+        (ids, ids),
+    )
+    return {row["unit_id"]: _unit(row) for row in await cur.fetchall()}
+
+
+async def unit_for_report(conn: Conn, unit_id: str) -> Unit | None:
+    """The unit an issue is given to, share-locked so that it cannot be deactivated until the
+    report commits (R1.3), without making concurrent reports for it wait on each other."""
+    cur = await conn.execute("SELECT * FROM units WHERE unit_id = %s FOR SHARE", (unit_id,))
+    row = await cur.fetchone()
+    return None if row is None else _unit(row)
+
+
 async def save_unit(conn: Conn, unit: Unit, at: Any) -> None:
     await conn.execute(
         "INSERT INTO units (unit_id, name, category, parent_id, active, version, updated_at)"
@@ -108,7 +128,7 @@ def _details(data: dict[str, Any]) -> IssueDetails:
     )
 
 
-def _issue(row: dict[str, Any]) -> Issue:
+def issue_from_row(row: dict[str, Any]) -> Issue:
     return Issue(
         issue_id=row["issue_id"],
         number=row["number"],
@@ -133,13 +153,13 @@ async def load_issue(conn: Conn, issue_id: UUID) -> Issue | None:
     """The issue, locked for the rest of the transaction (one writer at a time)."""
     cur = await conn.execute("SELECT * FROM issues WHERE issue_id = %s FOR UPDATE", (issue_id,))
     row = await cur.fetchone()
-    return None if row is None else _issue(row)
+    return None if row is None else issue_from_row(row)
 
 
 async def issue_for_request(conn: Conn, request_id: UUID) -> Issue | None:
     cur = await conn.execute("SELECT * FROM issues WHERE request_id = %s", (request_id,))
     row = await cur.fetchone()
-    return None if row is None else _issue(row)
+    return None if row is None else issue_from_row(row)
 
 
 async def insert_issue(conn: Conn, issue: Issue, request_id: UUID | None) -> None:
@@ -249,4 +269,15 @@ def issue_view(issue: Issue) -> dict[str, Any]:
 async def get_issue_view(conn: Conn, issue_id: UUID) -> dict[str, Any] | None:
     cur = await conn.execute("SELECT * FROM issues WHERE issue_id = %s", (issue_id,))
     row = await cur.fetchone()
-    return None if row is None else issue_view(_issue(row))
+    return None if row is None else issue_view(issue_from_row(row))
+
+
+async def overdue_candidates(conn: Conn, now: datetime, limit: int) -> list[Issue]:
+    """R2.4: issues to be rectified whose deadline has passed and whose overdue event is not
+    out yet, locked; rows another replica (or a user) holds are skipped, not waited for."""
+    cur = await conn.execute(
+        "SELECT * FROM issues WHERE state IN ('open', 'reopened') AND NOT overdue_emitted"
+        " AND deadline < %s ORDER BY deadline LIMIT %s FOR UPDATE SKIP LOCKED",
+        (now, limit),
+    )
+    return [issue_from_row(row) for row in await cur.fetchall()]

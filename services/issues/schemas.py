@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
+from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
-from services.contracts.base import Contract, Reason, ShortText, UnitId, Url
-from services.contracts.commands import IssueIntake
-from services.contracts.units import UnitCategory
+from services.contracts.base import Contract, Reason, UnitId, Url
+from services.contracts.commands import IssueIntake, RegisterUnit, UnitFields
 
-
-class UnitIn(Contract):
-    """R1.1: register a unit; a town names its district as ``parent_id``."""
-
-    unit_id: UnitId
-    name: ShortText
-    category: UnitCategory
-    parent_id: UnitId | None = None
-
-
+# R1.1: the HTTP bodies are the bus commands' fields.
+UnitIn = RegisterUnit
+UnitChangesIn = UnitFields
 # The HTTP intake takes exactly the fields of the ``cmd.issues.v1.report`` command.
 IssueIn = IssueIntake
+Note = Annotated[str, Field(max_length=1000)]
 
 
 class RectificationIn(Contract):
@@ -29,19 +24,70 @@ class RectificationIn(Contract):
 
     evidence: Annotated[list[Url], Field(min_length=1, max_length=20)]
     note: Reason | None = None
-    actor: ShortText = "unit"
 
 
 class InspectionIn(Contract):
     """R2.3 回头看: the re-inspection result."""
 
     result: Literal["pass", "fail"]
-    note: Annotated[str, Field(max_length=1000)] = ""
-    inspector: ShortText = "inspector"
+    note: Note = ""
 
 
 class VoidIn(Contract):
     """R2.3: why the issue is void (duplicate, not this unit's responsibility)."""
 
     reason: Reason
-    actor: ShortText = "office"
+
+
+class TransferIn(Contract):
+    """R2.6 转办: the unit that takes the issue over, and why."""
+
+    unit_id: UnitId
+    reason: Reason
+
+
+class ExtensionIn(Contract):
+    """R2.6 延期: the later deadline the unit asks for, and why."""
+
+    deadline: AwareDatetime
+    reason: Reason
+
+
+class ExtensionDecisionIn(Contract):
+    """R2.6: the office's answer to the pending extension request."""
+
+    approved: bool
+    note: Note = ""
+
+
+class ReinspectionIn(Contract):
+    """R2.5: the office adds an issue to a day's re-inspections by hand."""
+
+    date: date
+    issue_id: UUID
+    reason: Reason
+
+
+class Transition(Contract):
+    """One historical transition of a backfilled issue (R2.3), at its original time."""
+
+    kind: Literal["rectified", "pass", "fail", "void", "transfer", "extended"]
+    at: AwareDatetime
+    evidence: Annotated[list[Url], Field(max_length=20)] = []
+    note: Note = ""
+    reason: Note = ""
+    unit_id: UnitId | None = None
+    deadline: AwareDatetime | None = None
+
+
+class BackfillIssue(IssueIntake):
+    """R2.1: a historical issue with its original report time and transitions."""
+
+    reported_at: AwareDatetime
+    transitions: Annotated[list[Transition], Field(max_length=100)] = []
+
+
+class BackfillIn(Contract):
+    """R2.1: an office backfill, imported all-or-nothing."""
+
+    issues: Annotated[list[BackfillIssue], Field(min_length=1, max_length=5000)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
+
+from .rules import DEFAULT_RULES_FILE
 
 
 class IssuesSettings(ServiceSettings):
@@ -17,6 +19,10 @@ class IssuesSettings(ServiceSettings):
 
     http_port: int = Field(8101, ge=1, le=65535)
     number_prefix: str = Field("JM", pattern=r"^[A-Z]{1,10}$")
-    # R2.2: per-category rectification time limits; anything else gets the default.
-    default_time_limit: timedelta = timedelta(days=3)
-    category_time_limits: dict[str, timedelta] = {}
+    # R2.2, R2.4, R2.5: the versioned rules file (``ISSUES_RULES_FILE``).
+    rules_file: Path = DEFAULT_RULES_FILE
+    # Largest accepted request body; spreadsheets may be larger than JSON requests.
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    # The overdue scheduler runs inside every replica unless switched off (tests drive it).
+    scheduler_enabled: bool = True

@@ -14,22 +14,9 @@ import nats
 import pytest
 
 from services.contracts.commands import REPORT_ISSUE, CommandReply
-from services.issues.app import build
 from tests.conftest import Servers
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def issues_api(server_env: Servers) -> AsyncIterator[httpx.AsyncClient]:
-    app, runtime = build()
-    await runtime.start()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://issues") as client:
-            yield client
-    finally:
-        await runtime.stop()
 
 
 @pytest.fixture
