@@ -1,17 +1,22 @@
-"""HTTP adapter of the ranking service: parse, call one use case, return."""
+"""HTTP adapter of the ranking service: parse, call one use case, return.
+
+The office publishes, previews and records scores; every role may read what was published.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query, UploadFile
 from pydantic import AwareDatetime
 
-from services.contracts.base import Contract
+from services.contracts.base import Contract, UnitId
+from services.runtime.auth import requires
 from services.runtime.http import NotFound
 
 from .assessments import ScoreIn, record_score
 from .editions import EditionsService
+from .score_import import MAX_BYTES, import_scores
 
 
 class CutoffIn(Contract):
@@ -21,33 +26,58 @@ class CutoffIn(Contract):
 
 
 def router(editions: EditionsService) -> APIRouter:
+    tokens = lambda: editions.runtime.tokens  # noqa: E731 - loaded when the service starts
+    office = Depends(requires(tokens, "office"))
+    reader = Depends(requires(tokens, "office", "inspector", "unit", "viewer", "ops"))
     api = APIRouter(prefix="/v1")
 
-    @api.post("/assessments", status_code=202)
+    @api.post("/assessments", status_code=202, dependencies=[office])
     async def score(body: ScoreIn) -> dict[str, Any]:
         """R4.2: accepted for publication on assessments.v1.scored."""
         return await record_score(editions.runtime, body)
 
-    @api.post("/editions")
+    @api.post("/assessments/import", status_code=202, dependencies=[office])
+    async def import_file(file: UploadFile) -> dict[str, Any]:
+        """R4.2: a CSV or XLSX file of scores, all rows or none (422 lists every bad row)."""
+        data = await file.read(MAX_BYTES + 1)
+        return await import_scores(editions.runtime, file.filename or "", data, editions.tz)
+
+    @api.post("/editions", dependencies=[office])
     async def publish(body: CutoffIn) -> dict[str, Any]:
+        """R4.1: publish (or republish) the edition for a cutoff."""
         return await editions.publish(body.cutoff)
 
-    @api.post("/editions/preview")
+    @api.post("/editions/preview", dependencies=[office])
     async def preview(body: CutoffIn) -> dict[str, Any]:
+        """R4.1: compute without publishing."""
         return await editions.preview(body.cutoff)
 
-    @api.get("/editions/latest")
+    @api.get("/editions/latest", dependencies=[reader])
     async def latest() -> dict[str, Any]:
-        found = await editions.latest()
-        if found is None:
-            raise NotFound("no edition has been published yet")
-        return found
+        return _found(await editions.latest(), "no edition has been published yet")
 
-    @api.get("/editions/{year}/{number}")
-    async def get(year: int, number: int) -> dict[str, Any]:
-        found = await editions.get(year, number)
-        if found is None:
-            raise NotFound(f"no edition {year}/{number}")
-        return found
+    @api.get("/editions/{year}/{number}", dependencies=[reader])
+    async def get(
+        year: int, number: int, revision: Annotated[int | None, Query(ge=1)] = None
+    ) -> dict[str, Any]:
+        """One edition, at its latest revision unless ``revision`` is given."""
+        found = await editions.get(year, number, revision)
+        return _found(found, f"no edition {year}/{number}")
+
+    @api.get("/units/{unit_id}/history", dependencies=[reader])
+    async def history(unit_id: UnitId) -> dict[str, Any]:
+        """A unit's rate, score, rank and list in each edition (editions are public)."""
+        return await editions.unit_history(unit_id)
+
+    @api.get("/rates", dependencies=[reader])
+    async def rates(at: Annotated[AwareDatetime, Query()]) -> dict[str, Any]:
+        """R3: every unit's rectification rate as of the instant ``at``."""
+        return await editions.rates(at)
 
     return api
+
+
+def _found(value: dict[str, Any] | None, message: str) -> dict[str, Any]:
+    if value is None:
+        raise NotFound(message)
+    return value

@@ -16,9 +16,11 @@ from services.runtime.db import Conn
 from services.runtime.outbox import stage_raw
 from services.runtime.service import ServiceRuntime
 
+from . import store
 from .domain.canonical import canonical_json
 from .domain.edition import EditionContent, compute_edition
 from .domain.payload import content_payload, edition_payload, instant_text, payload_digest
+from .domain.rate_report import rate_report
 from .domain.rules import RankingRules
 from .projection import input_positions, load_facts
 
@@ -55,41 +57,45 @@ class EditionsService:
             content, positions = await self._compute(conn, cutoff)
         return {**content_payload(content), "input_positions": positions, "preview": True}
 
-    async def publish(self, cutoff: datetime) -> dict[str, Any]:
+    async def rates(self, at: datetime) -> dict[str, Any]:
+        """R3: every unit's rates as of ``at``, from the facts applied so far."""
+        async with self.runtime.pool.connection() as conn:
+            positions = await input_positions(conn)
+            units, issues, _ = await load_facts(conn, positions)
+        return {**rate_report(at, units, issues), "input_positions": positions}
+
+    async def publish(self, cutoff: datetime, *, scheduled: bool = False) -> dict[str, Any]:
         """R4.1: publish the edition for ``cutoff``; the same content twice is the same
-        edition, different content is a new revision of the same number."""
+        edition, different content is a new revision of the same number.
+
+        ``scheduled``: the weekly schedule publishes each cutoff once (whichever replica comes
+        first); it never revises an edition the office or another replica already published."""
         async with self.runtime.transaction() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PUBLISH_LOCK,))
+            latest = await store.latest_for_cutoff(conn, cutoff)
+            if scheduled and latest is not None:
+                await store.claim_scheduled(conn, cutoff, latest["year"], latest["number"])
+                return _stored(latest)
             content, positions = await self._compute(conn, cutoff)
+            if scheduled and not any(part.rows for part in content.categories):
+                return {"created": False, "skipped": "nothing would be ranked at this cutoff"}
             digest = payload_digest(content_payload(content))
-            latest = await _latest_revision(conn, cutoff)
             if latest is not None and latest["digest"] == digest:
                 return _stored(latest)
             if latest is not None:
                 number, revision = latest["number"], latest["revision"] + 1
             else:
-                number, revision = await _next_number(conn, content.year), 1
+                number, revision = await store.next_number(conn, content.year), 1
             published_at = self.now()
-            event_id = self.new_id()
             body = edition_payload(content, number, revision, positions, published_at)
-            envelope = {
-                "event_id": str(event_id),
-                "type": EditionPublished.SUBJECT,
-                "schema": 1,
-                "occurred_at": instant_text(published_at),
-                "producer": PRODUCER,
-                "aggregate_id": f"edition-{content.year}-{number}",
-                "aggregate_version": revision,
-            }
-            message = {**envelope, **body}
+            message = {**_envelope(self.new_id(), content.year, number, revision, published_at)}
+            message.update(body)
             EditionPublished.model_validate(message)  # the contract holds, or nothing is saved
             payload = canonical_json(message)
-            await conn.execute(
-                "INSERT INTO editions (year, number, revision, cutoff, digest, event_id,"
-                " published_at, payload) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
-                (content.year, number, revision, cutoff, digest, event_id, published_at, payload),
-            )
-            await stage_raw(conn, event_id, EditionPublished.SUBJECT, payload)
+            await store.save_edition(conn, message, payload)
+            if scheduled:
+                await store.claim_scheduled(conn, cutoff, content.year, number)
+            await stage_raw(conn, UUID(message["event_id"]), EditionPublished.SUBJECT, payload)
             rates = _rates_message(message, self.new_id(), published_at)
             await stage_raw(
                 conn, UUID(rates["event_id"]), RatesPublished.SUBJECT, canonical_json(rates)
@@ -98,38 +104,49 @@ class EditionsService:
 
     async def latest(self) -> dict[str, Any] | None:
         async with self.runtime.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT * FROM editions ORDER BY published_at DESC, revision DESC LIMIT 1"
-            )
-            row = await cur.fetchone()
-        return None if row is None else _stored(row)
+            return await store.latest_edition(conn)
 
-    async def get(self, year: int, number: int) -> dict[str, Any] | None:
+    async def get(
+        self, year: int, number: int, revision: int | None = None
+    ) -> dict[str, Any] | None:
         async with self.runtime.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT * FROM editions WHERE year = %s AND number = %s"
-                " ORDER BY revision DESC LIMIT 1",
-                (year, number),
-            )
-            row = await cur.fetchone()
-        return None if row is None else _stored(row)
+            return await store.edition(conn, year, number, revision)
+
+    async def unit_history(self, unit_id: str) -> dict[str, Any]:
+        """The unit's rate, score, rank and list in each edition (latest revisions)."""
+        async with self.runtime.pool.connection() as conn:
+            rows = await store.unit_history(conn, unit_id)
+        return {"unit_id": unit_id, "editions": [unit_history_entry(r) for r in rows]}
 
 
-async def _latest_revision(conn: Conn, cutoff: datetime) -> dict[str, Any] | None:
-    cur = await conn.execute(
-        "SELECT * FROM editions WHERE cutoff = %s ORDER BY revision DESC LIMIT 1", (cutoff,)
-    )
-    return await cur.fetchone()
+def _envelope(
+    event_id: UUID, year: int, number: int, revision: int, at: datetime
+) -> dict[str, Any]:
+    return {
+        "event_id": str(event_id),
+        "type": EditionPublished.SUBJECT,
+        "schema": 1,
+        "occurred_at": instant_text(at),
+        "producer": PRODUCER,
+        "aggregate_id": f"edition-{year}-{number}",
+        "aggregate_version": revision,
+    }
 
 
-async def _next_number(conn: Conn, year: int) -> int:
-    """R4.1: sequential within the campaign year, in order of first publication."""
-    cur = await conn.execute(
-        "SELECT COALESCE(MAX(number), 0) + 1 AS next FROM editions WHERE year = %s", (year,)
-    )
-    row = await cur.fetchone()
-    assert row is not None
-    return int(row["next"])
+def unit_history_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """One edition of a unit's history: where it stood and on which list."""
+    ranked = row["row"]
+    return {
+        "year": row["year"],
+        "number": row["number"],
+        "revision": row["revision"],
+        "cutoff": instant_text(row["cutoff"]),
+        "rule_version": row["rule_version"],
+        "category": row["category"],
+        "list": row["listed"],
+        **{k: ranked[k] for k in ("rank", "bottom_rank", "composite", "rate", "score")},
+        **{k: ranked[k] for k in ("reported", "rectified", "overdue", "rework", "on_time")},
+    }
 
 
 def _stored(row: dict[str, Any]) -> dict[str, Any]:

@@ -19,28 +19,44 @@ from .domain.issues import IssueFact
 from .domain.scores import AssessmentScore
 from .domain.units import UnitFact
 
+UNIT_FACT_SQL = (
+    "INSERT INTO unit_facts (event_id, unit_id, kind, occurred_at, aggregate_version, name,"
+    " category, parent_id, active, stream_seq) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+    " ON CONFLICT (event_id) DO NOTHING"
+)
+ISSUE_FACT_SQL = (
+    "INSERT INTO issue_facts (event_id, issue_id, kind, occurred_at, aggregate_version,"
+    " unit_id, reported_at, deadline, stream_seq) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+    " ON CONFLICT (event_id) DO NOTHING"
+)
+SCORE_FACT_SQL = (
+    "INSERT INTO score_facts (event_id, unit_id, month, score, occurred_at, stream_seq)"
+    " VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (event_id) DO NOTHING"
+)
+Row = tuple[object, ...]
 
-async def record_unit_fact(conn: Conn, event: Event, seq: int) -> None:
+
+def unit_fact_row(event: Event, seq: int) -> Row:
     """R1.2-R1.3: a directory change, as the snapshot the event carries."""
     kind = event.SUBJECT.rsplit(".", 1)[1]
     snapshot = event if isinstance(event, uw.UnitRegistered | uw.UnitUpdated) else None
-    await conn.execute(
-        "INSERT INTO unit_facts (event_id, unit_id, kind, occurred_at, aggregate_version, name,"
-        " category, parent_id, active, stream_seq) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
-        " ON CONFLICT (event_id) DO NOTHING",
-        (
-            event.event_id,
-            getattr(event, "unit_id"),  # noqa: B009 - every unit event has one
-            kind,
-            event.occurred_at,
-            event.aggregate_version,
-            snapshot.name if snapshot else None,
-            snapshot.category if snapshot else None,
-            snapshot.parent_id if snapshot else None,
-            snapshot.active if snapshot else None,
-            seq,
-        ),
+    return (
+        event.event_id,
+        getattr(event, "unit_id"),  # noqa: B009 - every unit event has one
+        kind,
+        event.occurred_at,
+        event.aggregate_version,
+        snapshot.name if snapshot else None,
+        snapshot.category if snapshot else None,
+        snapshot.parent_id if snapshot else None,
+        snapshot.active if snapshot else None,
+        seq,
     )
+
+
+async def record_unit_fact(conn: Conn, event: Event, seq: int) -> None:
+    """R1.2-R1.3: store a directory change."""
+    await conn.execute(UNIT_FACT_SQL, unit_fact_row(event, seq))
 
 
 # Subject fact -> the ranking domain's issue kind.
@@ -51,39 +67,39 @@ async def ignore_fact(conn: Conn, event: Event, seq: int) -> None:
     """A fact that changes no number ranking computes (e.g. an extension request, R2.6)."""
 
 
-async def record_issue_fact(conn: Conn, event: Event, seq: int) -> None:
+def issue_fact_row(event: Event, seq: int) -> Row:
     """R2-R3, R2.6: one step of an issue's life. The report carries its unit, time and
     deadline; a transfer its new unit; an approved extension its new deadline."""
     fact = event.SUBJECT.rsplit(".", 1)[1]
-    kind = _ISSUE_KINDS.get(fact, fact)
     reported = event if isinstance(event, iw.IssueReported) else None
     deadline = event.deadline if isinstance(event, iw.IssueReported | iw.DeadlineExtended) else None
-    await conn.execute(
-        "INSERT INTO issue_facts (event_id, issue_id, kind, occurred_at, aggregate_version,"
-        " unit_id, reported_at, deadline, stream_seq) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
-        " ON CONFLICT (event_id) DO NOTHING",
-        (
-            event.event_id,
-            getattr(event, "issue_id"),  # noqa: B009 - every issue event has one
-            kind,
-            event.occurred_at,
-            event.aggregate_version,
-            getattr(event, "unit_id", None),
-            reported.reported_at if reported else None,
-            deadline,
-            seq,
-        ),
+    return (
+        event.event_id,
+        getattr(event, "issue_id"),  # noqa: B009 - every issue event has one
+        _ISSUE_KINDS.get(fact, fact),
+        event.occurred_at,
+        event.aggregate_version,
+        getattr(event, "unit_id", None),
+        reported.reported_at if reported else None,
+        deadline,
+        seq,
     )
+
+
+async def record_issue_fact(conn: Conn, event: Event, seq: int) -> None:
+    """R2-R3: store one step of an issue's life."""
+    await conn.execute(ISSUE_FACT_SQL, issue_fact_row(event, seq))
+
+
+def score_fact_row(event: Event, seq: int) -> Row:
+    """R4.2: a monthly on-site assessment score, kept with the time it was recorded."""
+    assert isinstance(event, AssessmentScored)
+    return (event.event_id, event.unit_id, event.month, event.score, event.occurred_at, seq)
 
 
 async def record_score(conn: Conn, event: Event, seq: int) -> None:
-    """R4.2: a monthly on-site assessment score, kept with the time it was recorded."""
-    assert isinstance(event, AssessmentScored)
-    await conn.execute(
-        "INSERT INTO score_facts (event_id, unit_id, month, score, occurred_at, stream_seq)"
-        " VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (event_id) DO NOTHING",
-        (event.event_id, event.unit_id, event.month, event.score, event.occurred_at, seq),
-    )
+    """R4.2: store a score."""
+    await conn.execute(SCORE_FACT_SQL, score_fact_row(event, seq))
 
 
 async def mark_handled(conn: Conn, stream: str, seq: int) -> None:
@@ -136,15 +152,15 @@ async def load_facts(
     issues_pos = positions.get("ISSUES", 0)
     scores_pos = positions.get("ASSESSMENTS", 0)
     cur = await conn.execute("SELECT * FROM unit_facts WHERE stream_seq <= %s", (issues_pos,))
-    units = [_unit_fact(r) for r in await cur.fetchall()]
+    units = [unit_fact(r) for r in await cur.fetchall()]
     cur = await conn.execute("SELECT * FROM issue_facts WHERE stream_seq <= %s", (issues_pos,))
-    issues = [_issue_fact(r) for r in await cur.fetchall()]
+    issues = [issue_fact(r) for r in await cur.fetchall()]
     cur = await conn.execute("SELECT * FROM score_facts WHERE stream_seq <= %s", (scores_pos,))
-    scores = [_score(r) for r in await cur.fetchall()]
+    scores = [score_fact(r) for r in await cur.fetchall()]
     return units, issues, scores
 
 
-def _unit_fact(row: dict[str, Any]) -> UnitFact:
+def unit_fact(row: dict[str, Any]) -> UnitFact:
     return UnitFact(
         unit_id=row["unit_id"],
         kind=row["kind"],
@@ -157,7 +173,7 @@ def _unit_fact(row: dict[str, Any]) -> UnitFact:
     )
 
 
-def _issue_fact(row: dict[str, Any]) -> IssueFact:
+def issue_fact(row: dict[str, Any]) -> IssueFact:
     return IssueFact(
         issue_id=str(row["issue_id"]),
         kind=row["kind"],
@@ -169,7 +185,7 @@ def _issue_fact(row: dict[str, Any]) -> IssueFact:
     )
 
 
-def _score(row: dict[str, Any]) -> AssessmentScore:
+def score_fact(row: dict[str, Any]) -> AssessmentScore:
     year, month = (int(part) for part in row["month"].split("-"))
     return AssessmentScore(
         event_id=str(row["event_id"]),

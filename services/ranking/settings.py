@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
+
+from .rule_book import DEFAULT_RULES_FILE
 
 
 class RankingSettings(ServiceSettings):
@@ -15,4 +19,12 @@ class RankingSettings(ServiceSettings):
 
     http_port: int = Field(8102, ge=1, le=65535)
     timezone: str = "Asia/Shanghai"
-    rule_version: str = "v1"
+    # R4.3-R4.8: the versioned rules file; ``rule_version`` overrides its ``current``.
+    rules_file: Path = DEFAULT_RULES_FILE
+    rule_version: str | None = None
+    # R4.1: the weekly schedule (weekday 0 = Monday, local hour in ``timezone``).
+    schedule_enabled: bool = True
+    schedule_weekday: int = Field(0, ge=0, le=6)
+    schedule_hour: int = Field(0, ge=0, le=23)
+    schedule_grace_minutes: int = Field(120, ge=0, le=7 * 24 * 60)
+    schedule_poll_seconds: float = Field(60.0, gt=0, le=3600)

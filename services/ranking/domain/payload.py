@@ -22,6 +22,7 @@ __all__ = [
     "ENVELOPE_KEYS",
     "content_digest",
     "content_payload",
+    "counts_payload",
     "edition_payload",
     "instant_text",
     "payload_digest",
@@ -48,7 +49,8 @@ def _rate(value: Fraction | None) -> dict[str, str] | None:
     return None if value is None else {"exact": exact(value), "display": display_percent(value)}
 
 
-def _counts(counts: RateCounts) -> dict[str, object]:
+def counts_payload(counts: RateCounts) -> dict[str, object]:
+    """R3.1-R3.5, R7: counts with the rate and on-time rate as exact fraction + percentage."""
     return {
         "reported": counts.reported,
         "rectified": counts.rectified,
@@ -73,7 +75,7 @@ def _row(row: RankingRow) -> dict[str, object]:
         "bottom_rank": row.bottom_rank,
         "composite": _number(row.composite),
         "score": score,
-        **_counts(
+        **counts_payload(
             RateCounts(
                 reported=row.reported,
                 rectified=row.rectified,
@@ -100,7 +102,7 @@ def content_payload(content: EditionContent) -> dict[str, object]:
         "year": content.year,
         "rule_version": content.rule_version,
         "categories": {part.category.value: _category(part) for part in content.categories},
-        "campaign": _counts(content.totals),
+        "campaign": counts_payload(content.totals),
     }
 
 

@@ -6,10 +6,11 @@ so that a rebuild uses the one each edition was computed with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypeVar
 
 from services.ranking.domain.numbers import as_fraction, exact
 from services.ranking.domain.units import Category
@@ -75,16 +76,17 @@ class RankingRules:
         for name in ("w_r", "w_a"):
             if not isinstance(getattr(self, name), Fraction):
                 raise TypeError(f"{name} must be a Fraction")
-        if self.w_r < 0 or self.w_a < 0:
-            raise ValueError("weights must be >= 0 (R4.3)")
+        for name in ("w_r", "w_a"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: weights must be >= 0 (R4.3)")
         if self.w_r == 0 and self.w_a == 0:
-            raise ValueError("at least one weight must be > 0 (R4.3)")
+            raise ValueError("w_r, w_a: at least one weight must be > 0 (R4.3)")
         if self.black_exempt_at is not None and not isinstance(self.black_exempt_at, Fraction):
             raise TypeError("black_exempt_at must be a Fraction or None")
         if isinstance(self.min_issues, bool) or not isinstance(self.min_issues, int):
-            raise TypeError("min_issues must be an int")
+            raise TypeError("min_issues: must be an int")
         if self.min_issues < 1:
-            raise ValueError("min_issues must be >= 1 (R4.8)")
+            raise ValueError("min_issues: must be >= 1 (R4.8)")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> RankingRules:
@@ -96,18 +98,14 @@ class RankingRules:
         known = {"version", "w_r", "w_a", "red", "black", "black_exempt_at", "min_issues"}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown ranking rule keys: {sorted(unknown)}")
+            raise ValueError(f"{sorted(unknown)[0]}: unknown ranking rule key")
         kwargs: dict[str, object] = {"version": data["version"]}
-        for name in ("w_r", "w_a"):
-            if name in data:
-                kwargs[name] = as_fraction(_exact_input(data[name], name))
+        for name in ("w_r", "w_a", "black_exempt_at"):
+            if data.get(name) is not None:
+                kwargs[name] = _named(name, _exact, data[name])
         for name in ("red", "black"):
             if name in data:
-                kwargs[name] = _sizes(data[name], name)
-        if data.get("black_exempt_at") is not None:
-            kwargs["black_exempt_at"] = as_fraction(
-                _exact_input(data["black_exempt_at"], "black_exempt_at")
-            )
+                kwargs[name] = _named(name, _sizes, data[name])
         if "min_issues" in data:
             kwargs["min_issues"] = data["min_issues"]
         return cls(**kwargs)  # type: ignore[arg-type]  # each value is checked in __post_init__
@@ -127,22 +125,35 @@ class RankingRules:
         }
 
 
-def _exact_input(value: object, name: str) -> Fraction | Decimal | int | str:
+T = TypeVar("T")
+
+
+def _named(name: str, convert: Callable[[object, str], T], value: object) -> T:
+    """``convert(value, name)``; its error names the settings field (``w_r: ...``)."""
+    try:
+        return convert(value, name)
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _exact(value: object, name: str) -> Fraction:
     if isinstance(value, Fraction | Decimal | str) or (
         isinstance(value, int) and not isinstance(value, bool)
     ):
-        return value
-    raise TypeError(f"{name} must be an exact number (int, Decimal or string), got {value!r}")
+        return as_fraction(value)
+    raise TypeError(f"must be an exact number (int, Decimal or string), got {value!r}")
 
 
 def _sizes(value: object, name: str) -> ListSizes:
     if isinstance(value, ListSizes):
         return value
     if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must map category to size, got {value!r}")
+        raise TypeError(f"must map category to size, got {value!r}")
     unknown = set(value) - {c.value for c in Category}
     if unknown:
-        raise ValueError(f"unknown categories in {name}: {sorted(unknown)}")
+        raise ValueError(f"unknown categories {sorted(unknown)}")
     defaults = (_red_default() if name == "red" else _black_default()).as_dict()
     merged = {**defaults, **value}
     return ListSizes(

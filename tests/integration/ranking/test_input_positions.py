@@ -54,7 +54,9 @@ async def test_invalid_and_unknown_messages_do_not_hold_the_input_position_back(
     positions: dict[str, int] = {}
     for _ in range(200):
         preview = await ranking.post(
-            "/v1/editions/preview", json={"cutoff": "2018-05-07T00:00:00+08:00"}
+            "/v1/editions/preview",
+            json={"cutoff": "2018-05-07T00:00:00+08:00"},
+            headers={"Authorization": "Bearer dev-office"},
         )
         positions = preview.json()["input_positions"]
         if positions.get("ISSUES", 0) >= last:

@@ -1,0 +1,126 @@
+"""``python -m services.ranking.rebuild``: rebuild ranking from the event log and prove that every
+published edition is reproducible from it, byte for byte (R7).
+
+1. Drop the ``ranking`` schema and migrate it afresh (stop the ranking service first; the
+   command refuses while the outbox still holds unpublished events, which would be lost).
+2. Replay ``ISSUES`` and ``ASSESSMENTS`` from their first message into the fresh projection.
+3. Read every ``ranking.v1.edition_published`` on ``RANKING``: store it again (the read API and
+   the numbering need it) and recompute it from the facts up to its recorded input positions
+   with the rule version it carries.
+4. Compare the canonical JSON of content + number + revision + input positions; report each
+   difference and exit 1 if there is any (0 when every edition matches).
+
+The envelope (``event_id``, ``published_at``, ``occurred_at``) is taken from the stored event:
+it records when, not what.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import nats
+import psycopg
+from psycopg import sql
+
+from services.contracts.streams import ASSESSMENTS, ISSUES, RANKING
+from services.runtime.db import open_pool
+from services.runtime.migrations import migrate
+
+from .replay import load_all_facts, replay_stream, stream_messages
+from .rule_book import RuleBook, load_rule_book
+from .settings import RankingSettings
+from .verify import Difference, recompute_and_compare
+
+SCHEMA = "ranking"
+
+
+@dataclass
+class Report:
+    replayed: dict[str, int]
+    editions: int
+    differences: list[Difference]
+    seconds: float
+
+    def lines(self) -> Iterator[str]:
+        for stream, count in self.replayed.items():
+            yield f"replayed {count} messages of {stream}"
+        for diff in self.differences:
+            yield f"DIFFERS {diff.edition} at {diff.path}: stored {diff.stored}, now {diff.ours}"
+        same = self.editions - len({d.edition for d in self.differences})
+        yield f"{same} of {self.editions} edition revisions are identical ({self.seconds:.1f} s)"
+
+
+async def _refuse_pending_outbox(url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cur = await conn.execute("SELECT to_regclass('ranking.outbox') IS NOT NULL")
+        row = await cur.fetchone()
+        if not row or not row[0]:
+            return
+        cur = await conn.execute(
+            "SELECT count(*) FROM ranking.outbox WHERE published_at IS NULL AND parked_at IS NULL"
+        )
+        pending = await cur.fetchone()
+        if pending and pending[0]:
+            raise SystemExit(
+                f"rebuild refused: {pending[0]} events in ranking's outbox are not published"
+                " yet; start the service until they are, then stop it and retry"
+            )
+
+
+async def _drop_and_migrate(url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA))
+        )
+    await migrate(url, SCHEMA, Path(__file__).parent / "migrations")
+
+
+async def rebuild(settings: RankingSettings, book: RuleBook, force: bool = False) -> Report:
+    """The whole rebuild (see the module docstring); returns its report."""
+    started = time.perf_counter()
+    if not force:
+        await _refuse_pending_outbox(settings.database)
+    await _drop_and_migrate(settings.database)
+    nc = await nats.connect(settings.nats)
+    pool = await open_pool(settings.database, SCHEMA, 4)
+    try:
+        js = nc.jetstream()
+        replayed = {
+            spec.name: await replay_stream(js, pool, spec) for spec in (ISSUES, ASSESSMENTS)
+        }
+        facts = await load_all_facts(pool)
+        editions = [m async for m in stream_messages(js, RANKING, "ranking.v1.edition_published")]
+        differences = await recompute_and_compare(
+            pool, editions, facts, book, ZoneInfo(settings.timezone)
+        )
+    finally:
+        await pool.close()
+        await nc.drain()
+    return Report(replayed, len(editions), differences, time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--force", action="store_true", help="drop even with an unsent outbox")
+    parser.add_argument("--json", type=Path, help="also write the differences here")
+    args = parser.parse_args(argv)
+    settings = RankingSettings()
+    book = load_rule_book(settings.rules_file, settings.rule_version)
+    report = asyncio.run(rebuild(settings, book, args.force))
+    for line in report.lines():
+        print(line, flush=True)
+    if args.json:
+        args.json.write_text(json.dumps([d.__dict__ for d in report.differences], indent=2))
+    return 1 if report.differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
