@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from .base import Contract, Fen, ShortText, UnitId
 from .envelope import Event
@@ -20,7 +20,12 @@ class UnitAward(Contract):
 
 class Allocated(Event):
     """R6.2-R6.4: the settlement of one edition revision: the pool, each unit's fen and the
-    year's remaining balance. ``aggregate_id`` is ``fund-<year>``."""
+    year's remaining balance. ``aggregate_id`` is ``fund-<year>``.
+
+    R7 (added within v1, absent from older events): ``cutoff`` of the edition, and
+    ``input_positions``, the ``RANKING`` stream sequence of the edition revision this settlement
+    was computed from (every earlier edition of the year was settled before it, R6.2).
+    """
 
     SUBJECT = "incentives.v1.allocated"
     type: Literal["incentives.v1.allocated"] = "incentives.v1.allocated"
@@ -33,3 +38,5 @@ class Allocated(Event):
     fund: Fen
     allocated_total: Fen
     remaining: Fen
+    cutoff: AwareDatetime | None = None
+    input_positions: dict[str, Annotated[int, Field(ge=0)]] | None = None

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from services.contracts.incentives import Allocated, UnitAward
 from services.contracts.ranking import CategoryBoard, EditionPublished
+from services.contracts.streams import RANKING
 from services.runtime.failures import InvalidMessage
 
 from .domain.calendar import campaign_year
@@ -55,6 +56,20 @@ def edition_summary(event: EditionPublished, tz: ZoneInfo) -> EditionSummary:
         raise InvalidMessage(str(exc)) from exc
 
 
+def unit_directory(event: EditionPublished) -> dict[str, tuple[str, str]]:
+    """R1.1 as the edition gives it: each ranked unit's (name, category), for the exports."""
+    boards = event.categories
+    return {
+        row.unit_id: (row.name, category)
+        for category, board in (
+            ("department", boards.department),
+            ("district", boards.district),
+            ("town", boards.town),
+        )
+        for row in board.rows
+    }
+
+
 def _fraction(text: str) -> Fraction:
     try:
         return Fraction(text)
@@ -71,6 +86,7 @@ def allocated_event(
     version: int,
     event_id: UUID,
     occurred_at: datetime,
+    stream_seq: int | None,
 ) -> Allocated:
     """R6.2-R6.4: what this settlement moved; aggregate ``fund-<year>`` at ``version``."""
     return Allocated(
@@ -88,4 +104,6 @@ def allocated_event(
         fund=fund,
         allocated_total=allocated_total,
         remaining=settlement.remaining,
+        cutoff=edition.cutoff,
+        input_positions=None if stream_seq is None else {RANKING.name: stream_seq},
     )

@@ -1,7 +1,9 @@
 """PostgreSQL storage of the fund, the settled revisions and the ledger (schema ``incentives``).
 
 ``settled_revisions`` and ``ledger_entries`` are append-only (R6.4); ``funds`` is the one row
-per year that settlements lock and whose ``allocated`` mirrors the net of the year's entries.
+per year that settlements lock; the database moves its ``allocated`` with every ledger insert
+and refuses any other change of it (migration 0002), so it is always the net of the entries.
+``unit_names`` keeps names and categories from the editions, for the exports.
 """
 
 from __future__ import annotations
@@ -77,8 +79,9 @@ async def load_ledger(conn: Conn, fund: Fund) -> LedgerState:
 async def save_settlement(
     conn: Conn, fund: Fund, settlement: Settlement, stream_seq: int | None
 ) -> Fund:
-    """Append the settled revision and its entries, move ``funds.allocated``, bump the year's
-    event version; returns the updated fund. The UNIQUE keys refuse a double settlement."""
+    """Append the settled revision and its entries and bump the year's event version; returns
+    the updated fund. The UNIQUE keys refuse a double settlement; the database moves
+    ``funds.allocated`` with the entries and refuses an overspend (migration 0002, R6.4)."""
     record = settlement.record
     assert record is not None, "an ignored settlement stores nothing"
     await conn.execute(
@@ -98,33 +101,63 @@ async def save_settlement(
             stream_seq,
         ),
     )
-    async with conn.cursor() as cur:
-        await cur.executemany(
+    if settlement.entries:
+        # One statement for all entries: the booking trigger runs once per statement.
+        await conn.execute(
             "INSERT INTO ledger_entries (year, edition, revision, unit_id, fen, kind,"
-            " rule_version, source_event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (
-                    e.year,
-                    e.edition,
-                    e.revision,
-                    e.unit_id,
-                    e.fen,
-                    e.kind,
-                    e.rule_version,
-                    UUID(e.source_event_id),
-                )
-                for e in settlement.entries
-            ],
+            " rule_version, source_event_id) SELECT * FROM unnest(%s::int[], %s::int[],"
+            " %s::int[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::uuid[])",
+            [list(c) for c in zip(*(_entry_row(e) for e in settlement.entries), strict=True)],
         )
-    booked = sum(entry.fen for entry in settlement.entries)
     cur = await conn.execute(
-        "UPDATE funds SET allocated = allocated + %s, version = version + 1 WHERE year = %s"
+        "UPDATE funds SET version = version + 1 WHERE year = %s"
         " RETURNING year, fund, planned_editions, allocated, version",
-        (booked, fund.year),
+        (fund.year,),
     )
     row = await cur.fetchone()
     assert row is not None
     return Fund(**row)
+
+
+def _entry_row(e: LedgerEntry) -> tuple[Any, ...]:
+    return (
+        e.year,
+        e.edition,
+        e.revision,
+        e.unit_id,
+        e.fen,
+        e.kind,
+        e.rule_version,
+        UUID(e.source_event_id),
+    )
+
+
+async def save_unit_names(
+    conn: Conn, year: int, edition: int, revision: int, names: dict[str, tuple[str, str]]
+) -> None:
+    """Remember each unit's name and category (R1.1) as this edition revision gives them, for
+    the exports; a name from an earlier edition never replaces a later one."""
+    if not names:
+        return
+    ids = sorted(names)
+    await conn.execute(
+        "INSERT INTO unit_names AS n (unit_id, name, category, year, edition, revision)"
+        " SELECT u, nm, c, %s, %s, %s FROM unnest(%s::text[], %s::text[], %s::text[])"
+        " AS t (u, nm, c)"
+        " ON CONFLICT (unit_id) DO UPDATE SET name = EXCLUDED.name,"
+        " category = EXCLUDED.category, year = EXCLUDED.year, edition = EXCLUDED.edition,"
+        " revision = EXCLUDED.revision"
+        " WHERE (n.year, n.edition, n.revision)"
+        " <= (EXCLUDED.year, EXCLUDED.edition, EXCLUDED.revision)",
+        (
+            year,
+            edition,
+            revision,
+            ids,
+            [names[u][0] for u in ids],
+            [names[u][1] for u in ids],
+        ),
+    )
 
 
 # -- read side -------------------------------------------------------------------------------
@@ -161,5 +194,20 @@ async def entries(
         " AND (%s::int IS NULL OR edition = %s) AND (%s::text IS NULL OR unit_id = %s)"
         " ORDER BY id",
         (year, edition, edition, unit_id, unit_id),
+    )
+    return list(await cur.fetchall())
+
+
+async def export_rows(conn: Conn, year: int, unit_id: str | None = None) -> list[dict[str, Any]]:
+    """Ledger entries of ``year`` in booking order with the unit's name and category (as the
+    editions gave them) and the edition's cutoff, for the finance office's exports."""
+    cur = await conn.execute(
+        "SELECT e.year, e.edition, e.revision, s.cutoff, e.unit_id, n.name, n.category,"
+        " e.kind, e.fen, e.rule_version, e.source_event_id, e.booked_at"
+        " FROM ledger_entries e"
+        " JOIN settled_revisions s USING (year, edition, revision)"
+        " LEFT JOIN unit_names n ON n.unit_id = e.unit_id"
+        " WHERE e.year = %s AND (%s::text IS NULL OR e.unit_id = %s) ORDER BY e.id",
+        (year, unit_id, unit_id),
     )
     return list(await cur.fetchall())

@@ -3,11 +3,13 @@ in one transaction (STYLE.md 3)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -23,8 +25,10 @@ from . import repository as repo
 from .domain.fund import FundSettings
 from .domain.money import fen_to_yuan
 from .domain.pool import remaining_fund
-from .domain.settlement import decide, waits_for
-from .events import allocated_event, edition_summary
+from .domain.settlement import EditionSummary, decide, waits_for
+from .events import allocated_event, edition_summary, unit_directory
+from .exports import ExportFile, ledger_export, to_csv, to_xlsx
+from .ordering import SettlementOrder
 
 EDITIONS_CONSUMER = "incentives-ranking-v1-edition_published"
 
@@ -37,46 +41,70 @@ class IncentivesService:
     fund_settings: FundSettings
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     new_id: Callable[[], UUID] = uuid.uuid4
+    # How long edition n waits in process for n-1 before it is nak'ed (R6.2 order); well
+    # inside the consumer's ack_wait.
+    order_wait_seconds: float = 20.0
+    _order: SettlementOrder = field(default_factory=SettlementOrder, init=False, repr=False)
 
     async def settle_edition(self, event: EditionPublished, msg: NatsMessage) -> bool:
         """R6.2-R6.4: settle one edition revision against its year's fund, at most once.
 
-        In one transaction: the processed event id, the locked fund row, the appended ledger
-        rows and the ``incentives.v1.allocated`` event (none when the revision is ignored).
         Editions are settled in the order of their numbers, which ranking gives in order of
         first publication (one relay publishes at a time, so that is also their order on the
-        stream); edition n waits for n-1. Returns False for a duplicate.
+        stream); edition n waits for n-1: in process while n-1 is handled here (for at most
+        ``order_wait_seconds``), else by a nak (``ordering.py``). Returns False for a duplicate.
         """
         edition = edition_summary(event, ZoneInfo(self.fund_settings.timezone))
         _, seq = stream_position(msg)
+        settle = partial(self._settle, event, edition, seq)
+        give_up = time.monotonic() + self.order_wait_seconds
+        async with self._order.handling(edition.year, edition.number):
+            while True:
+                try:
+                    applied = await self.runtime.apply_once(EDITIONS_CONSUMER, event, msg, settle)
+                except NotReady:
+                    left = give_up - time.monotonic()
+                    earlier = edition.number - 1
+                    if left <= 0 or not await self._order.wait_for(edition.year, earlier, left):
+                        raise
+                    continue
+                await self._order.settled(edition.year, edition.number)
+                return applied
 
-        async def apply(conn: Conn) -> None:
-            fund = await repo.lock_fund(
-                conn,
-                edition.year,
-                self.fund_settings.fund_for(edition.year),
-                self.fund_settings.planned_editions_for(edition.year),
-            )
-            state = await repo.load_ledger(conn, fund)
-            earlier = waits_for(state, edition)
-            if earlier is not None:  # R6.2; a batch is handled concurrently, so n may come first
-                raise NotReady(f"edition {earlier} of {edition.year} is not settled yet", 5.0)
-            settlement = decide(state, edition, self.fund_settings.eligible_categories)
-            if settlement.record is None:  # R6.4: a revision already settled adds nothing
-                return
-            fund = await repo.save_settlement(conn, fund, settlement, seq)
-            allocated = allocated_event(
-                settlement,
-                edition,
-                fund=fund.fund,
-                allocated_total=fund.allocated,
-                version=fund.version,
-                event_id=self.new_id(),
-                occurred_at=self.now(),
-            )
-            await self.runtime.commit(conn, [allocated])
-
-        return await self.runtime.apply_once(EDITIONS_CONSUMER, event, msg, apply)
+    async def _settle(
+        self, event: EditionPublished, edition: EditionSummary, seq: int | None, conn: Conn
+    ) -> None:
+        """In one transaction: the locked fund row, the appended ledger rows, the unit names
+        and the ``incentives.v1.allocated`` event (none when the revision is ignored)."""
+        fund = await repo.lock_fund(
+            conn,
+            edition.year,
+            self.fund_settings.fund_for(edition.year),
+            self.fund_settings.planned_editions_for(edition.year),
+        )
+        state = await repo.load_ledger(conn, fund)
+        earlier = waits_for(state, edition)
+        if earlier is not None:  # R6.2
+            raise NotReady(f"edition {earlier} of {edition.year} is not settled yet", 1.0)
+        settlement = decide(state, edition, self.fund_settings.eligible_categories)
+        if settlement.record is None:  # R6.4: a revision already settled adds nothing
+            return
+        fund = await repo.save_settlement(conn, fund, settlement, seq)
+        # Names for the exports (R1.1); a unit no longer ranked keeps its earlier name.
+        names = unit_directory(event)
+        paid = {e.unit_id: names[e.unit_id] for e in settlement.entries if e.unit_id in names}
+        await repo.save_unit_names(conn, edition.year, edition.number, edition.revision, paid)
+        allocated = allocated_event(
+            settlement,
+            edition,
+            fund=fund.fund,
+            allocated_total=fund.allocated,
+            version=fund.version,
+            event_id=self.new_id(),
+            occurred_at=self.now(),
+            stream_seq=seq,
+        )
+        await self.runtime.commit(conn, [allocated])
 
     # -- queries -----------------------------------------------------------------------------
     async def fund(self, year: int) -> dict[str, Any]:
@@ -140,6 +168,15 @@ class IncentivesService:
         async with self.runtime.pool.connection() as conn:
             rows = await repo.entries(conn, year, unit_id=unit_id)
         return [_entry_view(row) for row in rows]
+
+    async def export_ledger(
+        self, year: int, unit_id: str | None, file_format: Literal["csv", "xlsx"]
+    ) -> ExportFile:
+        """The year's ledger for the finance office, as CSV or XLSX (totals to the fen)."""
+        async with self.runtime.pool.connection() as conn:
+            rows = await repo.export_rows(conn, year, unit_id)
+        export = ledger_export(year, rows, ZoneInfo(self.fund_settings.timezone))
+        return to_csv(export) if file_format == "csv" else to_xlsx(export)
 
 
 def _money(name: str, fen: int) -> dict[str, Any]:

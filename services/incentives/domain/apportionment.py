@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from fractions import Fraction
 
@@ -20,21 +21,27 @@ def apportion(pool: int, scores: Mapping[str, Fraction]) -> dict[str, int]:
     for unit_id, score in scores.items():
         if score < 0:
             raise ValueError(f"score of {unit_id!r} must be >= 0, got {score}")
-    total = sum(scores.values(), Fraction(0))
-    if pool == 0 or total == 0:
+    if pool == 0 or not scores:
+        return {}
+
+    # Exact and fast: over a common denominator every score is an integer weight, so each
+    # quota is pool * w / W and its remainder an integer over the same W. Fraction arithmetic
+    # gives the same result ~15x slower at 10,000 units (bench/incentives_allocation.py).
+    common = math.lcm(*{score.denominator for score in scores.values()})
+    weights = {u: s.numerator * (common // s.denominator) for u, s in scores.items()}
+    total = sum(weights.values())
+    if total == 0:
         return {}
 
     floors: dict[str, int] = {}
-    remainders: dict[str, Fraction] = {}
-    for unit_id, score in scores.items():
-        quota = Fraction(pool) * score / total
-        floors[unit_id] = quota.numerator // quota.denominator
-        remainders[unit_id] = quota - floors[unit_id]
+    remainders: dict[str, int] = {}
+    for unit_id, weight in weights.items():
+        floors[unit_id], remainders[unit_id] = divmod(pool * weight, total)
 
     # Fewer fen are left over than there are non-zero remainders, so a unit whose quota is
     # whole (a zero-score unit included) never gets an extra fen.
     left_over = pool - sum(floors.values())
-    order = sorted(scores, key=lambda u: (-remainders[u], -scores[u], u))
+    order = sorted(weights, key=lambda u: (-remainders[u], -weights[u], u))
     for unit_id in order[:left_over]:
         floors[unit_id] += 1
     return {unit_id: floors[unit_id] for unit_id in sorted(floors) if floors[unit_id] > 0}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
@@ -10,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from services.incentives.domain.calendar import planned_editions
 
 DEFAULT_FUND_FEN = 800_000_000  # R6.1: 8,000,000 yuan per campaign year
+MAX_FEN = 10**15  # the contracts' bound on an amount (services.contracts.base.Fen)
+CampaignYear = Annotated[int, Field(ge=2000, le=2200)]  # as in the contracts (R4.1)
 UNIT_CATEGORIES = frozenset({"department", "district", "town"})  # R1.1
 DEFAULT_ELIGIBLE_CATEGORIES = frozenset({"district", "department"})  # R6.1: towns not paid
 
@@ -19,7 +22,7 @@ class YearOverride(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    fund_fen: StrictInt | None = Field(default=None, ge=0)
+    fund_fen: StrictInt | None = Field(default=None, ge=0, le=MAX_FEN)
     planned_editions: StrictInt | None = Field(default=None, ge=1)
 
 
@@ -28,9 +31,9 @@ class FundSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    default_fund_fen: StrictInt = Field(default=DEFAULT_FUND_FEN, ge=0)
+    default_fund_fen: StrictInt = Field(default=DEFAULT_FUND_FEN, ge=0, le=MAX_FEN)
     eligible_categories: frozenset[str] = DEFAULT_ELIGIBLE_CATEGORIES
-    years: Mapping[int, YearOverride] = Field(default_factory=dict)
+    years: Mapping[CampaignYear, YearOverride] = Field(default_factory=dict)
     # The weekly schedule E is counted from (R4.1 default: Monday 00:00 Asia/Shanghai).
     timezone: str = "Asia/Shanghai"
     cutoff_weekday: StrictInt = Field(default=0, ge=0, le=6)

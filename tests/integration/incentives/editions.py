@@ -33,15 +33,19 @@ def exact(score: str) -> Exact:
 
 
 def board(
-    scores: dict[str, str], red: tuple[str, ...] = (), black: tuple[str, ...] = ()
+    scores: dict[str, str],
+    red: tuple[str, ...] = (),
+    black: tuple[str, ...] = (),
+    names: dict[str, str] | None = None,
 ) -> CategoryBoard:
-    """A category's ranking: ``scores`` maps unit ids to their composite, best first."""
+    """A category's ranking: ``scores`` maps unit ids to their composite, best first;
+    ``names`` gives units a (Chinese) name, else the name is the id."""
     ordered = sorted(scores, key=lambda u: -Fraction(scores[u]))
     rows = [
         RankedUnit(
             **COUNTS.model_dump(),
             unit_id=unit_id,
-            name=unit_id,
+            name=(names or {}).get(unit_id, unit_id),
             parent_id=None,
             rank=rank,
             bottom_rank=len(ordered) - rank + 1,

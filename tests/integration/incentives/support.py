@@ -1,15 +1,22 @@
-"""Helpers of the incentives integration tests: waiting, publishing, reading a stream."""
+"""Helpers of the incentives integration tests: replicas, waiting, publishing, reading a
+stream."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import nats
 
 from services.contracts.base import to_wire
 from services.contracts.ranking import EditionPublished
+from services.incentives.app import build
+from services.incentives.settings import IncentivesSettings
+from services.runtime.service import ServiceRuntime
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
@@ -36,3 +43,38 @@ async def fetch_all(js: Any, subject: str, stream: str) -> list[bytes]:
                 return found
     finally:
         await sub.unsubscribe()
+
+
+@dataclass
+class Incentives:
+    """One running replica of the incentives service and an HTTP client to it."""
+
+    http: httpx.AsyncClient
+    runtime: ServiceRuntime
+
+
+@contextlib.asynccontextmanager
+async def replica(token: str = "dev-viewer") -> AsyncIterator[Incentives]:
+    """Start one replica (``build()``) on the test servers; every replica in the process shares
+    the durable consumer, as replicas in production do."""
+    app, runtime = build(IncentivesSettings(nak_delays_seconds=(0.2,), max_deliver=3))
+    await runtime.start()  # ASGITransport does not run the lifespan
+    try:
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://incentives", headers=headers
+        ) as http:
+            yield Incentives(http, runtime)
+    finally:
+        await runtime.stop()
+
+
+async def settled(svc: Incentives, year: int, number: int, revisions: int = 1) -> None:
+    """Wait until ``revisions`` revisions of edition ``number`` of ``year`` are settled."""
+
+    async def done() -> bool:
+        response = await svc.http.get(f"/v1/allocations/{year}/{number}")
+        return response.status_code == 200 and len(response.json()["revisions"]) == revisions
+
+    await eventually(done)

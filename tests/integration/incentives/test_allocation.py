@@ -6,58 +6,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import httpx
 import pytest
 
 from services.contracts.base import to_wire
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.incentives import Allocated
 from services.contracts.ranking import EditionPublished
-from services.incentives.app import build
 from services.incentives.domain.apportionment import apportion
 from services.incentives.domain.calendar import planned_editions
 from services.incentives.domain.money import fen_to_yuan
 from services.incentives.domain.pool import pool_for_edition
-from services.incentives.settings import IncentivesSettings
-from services.runtime.service import ServiceRuntime
-from tests.conftest import Servers
 
 from .editions import board, edition
-from .support import eventually, fetch_all, publish
+from .support import Incentives, eventually, fetch_all, publish, settled
 
 pytestmark = pytest.mark.integration
 FUND = 800_000_000
-
-
-@dataclass
-class Incentives:
-    http: httpx.AsyncClient
-    runtime: ServiceRuntime
-
-
-@pytest.fixture
-async def incentives(server_env: Servers) -> AsyncIterator[Incentives]:
-    app, runtime = build(IncentivesSettings(nak_delays_seconds=(0.2,), max_deliver=3))
-    await runtime.start()  # ASGITransport does not run the lifespan
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://incentives") as http:
-            yield Incentives(http, runtime)
-    finally:
-        await runtime.stop()
-
-
-async def settled(svc: Incentives, year: int, number: int, revisions: int = 1) -> None:
-    async def done() -> bool:
-        response = await svc.http.get(f"/v1/allocations/{year}/{number}")
-        return response.status_code == 200 and len(response.json()["revisions"]) == revisions
-
-    await eventually(done)
 
 
 def scores(*pairs: tuple[str, str]) -> dict[str, Fraction]:
