@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from faststream.nats import NatsMessage
 
+from services.contracts import issues as wire
+from services.contracts.base import Contract, LongText
+from services.contracts.envelope import Event
+from services.contracts.incentives import Allocated
 from services.contracts.ranking import EditionPublished
+from services.runtime.auth import Principal, requires
 from services.runtime.service import ServiceRuntime
 
 from . import repository as repo
 from .domain.escalation import TalkLevel
 from .domain.notices import NoticeType
+from .office import Office
+from .recipients import RECIPIENT, CsvError, RecipientIn
+from .samples import sample
+from .texts import notice_body
+from .triggers import Triggers
 from .use_cases import NotifyService
 from .worker import DeliveryWorker
 
@@ -20,37 +32,146 @@ UnitQuery = Annotated[
     str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$", max_length=64)
 ]
 Status = Literal["pending", "delivered", "failed", "skipped"]
+MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
-def router(runtime: ServiceRuntime) -> APIRouter:
+class ScheduleTalk(Contract):
+    date: date
+
+
+class HoldTalk(Contract):
+    held_on: date
+    minutes: LongText
+
+
+def _own(principal: Principal, unit_id: str | None) -> str | None:
+    """A unit reads only its own notices and talks (ARCHITECTURE.md "Roles")."""
+    return principal.unit_id if principal.role == "unit" else unit_id
+
+
+def router(runtime: ServiceRuntime, office: Office) -> APIRouter:
     api = APIRouter(prefix="/v1")
+    reader = Depends(requires(lambda: runtime.tokens, "office", "viewer", "ops", "unit"))
+    office_only = Depends(requires(lambda: runtime.tokens, "office"))
+    staff = Depends(requires(lambda: runtime.tokens, "office", "ops"))
 
     @api.get("/notifications")
     async def list_notifications(
-        unit_id: UnitQuery = None, type: NoticeType | None = None, status: Status | None = None
+        unit_id: UnitQuery = None,
+        type: NoticeType | None = None,
+        status: Status | None = None,
+        principal: Principal = reader,
     ) -> list[dict[str, Any]]:
         """R5: notices and their delivery state, newest first (at most 500)."""
         async with runtime.pool.connection() as conn:
             return await repo.list_notifications(
-                conn, unit_id, None if type is None else str(type), status
+                conn, _own(principal, unit_id), None if type is None else str(type), status
             )
+
+    @api.post("/notifications/{notification_id}/resend", dependencies=[office_only])
+    async def resend(notification_id: UUID) -> dict[str, Any]:
+        """Send a notification again as a new attempt chain, with a webhook-id of its own."""
+        return await office.resend(notification_id)
 
     @api.get("/talks")
     async def list_talks(
-        unit_id: UnitQuery = None, level: TalkLevel | None = None
+        unit_id: UnitQuery = None, level: TalkLevel | None = None, principal: Principal = reader
     ) -> list[dict[str, Any]]:
-        """R5.3: talks ordered (or cancelled by a correction), newest first (at most 500)."""
+        """R5.3: talks ordered, scheduled, held or cancelled by a correction, newest first."""
         async with runtime.pool.connection() as conn:
-            return await repo.list_talks(conn, unit_id, level)
+            return await repo.list_talks(conn, _own(principal, unit_id), level)
+
+    @api.post("/talks/{talk_id}/schedule", dependencies=[office_only])
+    async def schedule_talk(talk_id: UUID, body: ScheduleTalk) -> dict[str, Any]:
+        """R5.3: the office sets the date of an ordered talk."""
+        return await office.schedule_talk(talk_id, body.date)
+
+    @api.post("/talks/{talk_id}/held", dependencies=[office_only])
+    async def hold_talk(talk_id: UUID, body: HoldTalk) -> dict[str, Any]:
+        """R5.3: the office records that a scheduled talk was held, with its minutes."""
+        return await office.hold_talk(talk_id, body.held_on, body.minutes)
+
+    @api.get("/recipients", dependencies=[staff])
+    async def list_recipients() -> list[dict[str, Any]]:
+        """Recipients and their channels; secrets are never returned."""
+        return await office.list_recipients()
+
+    @api.put("/recipients/{recipient}", status_code=204, dependencies=[office_only])
+    async def put_recipient(
+        body: RecipientIn, recipient: Annotated[str, Path(pattern=RECIPIENT)]
+    ) -> None:
+        """Create or replace ``unit:<unit_id>`` or ``office:<role>`` with contacts and channels."""
+        await office.put_recipient(recipient, body)
+
+    @api.post("/recipients/import", dependencies=[office_only])
+    async def import_recipients(
+        request: Request, _: Annotated[str, Body(media_type="text/csv")] = ""
+    ) -> dict[str, int]:
+        """CSV (UTF-8, header ``recipient,name,contact_name,contact_phone,channel,kind,url,
+        secret``): all lines or none."""
+        data = await request.body()
+        if len(data) > MAX_CSV_BYTES:
+            raise HTTPException(413, f"at most {MAX_CSV_BYTES} bytes")
+        try:
+            return {"recipients": await office.import_recipients(data.decode("utf-8-sig"))}
+        except UnicodeDecodeError:
+            raise HTTPException(422, "the CSV must be UTF-8") from None
+        except CsvError as exc:
+            raise HTTPException(422, exc.errors) from None
+
+    @api.get("/templates/{type}/preview", dependencies=[reader])
+    async def preview_template(type: NoticeType) -> dict[str, Any]:
+        """A notice of ``type`` rendered from its template with sample data."""
+        body = notice_body(sample(type), UUID(int=0), "蓬江区")
+        return {k: body[k] for k in ("notice_type", "title", "text", "key_numbers", "items")}
 
     return api
 
 
+ISSUE_CHANGES: tuple[type[Event], ...] = (
+    wire.IssueRectified,
+    wire.IssueVerified,
+    wire.IssueReopened,
+    wire.IssueVoided,
+    wire.IssueTransferred,
+    wire.DeadlineExtended,
+)
+
+
 def subscribe(runtime: ServiceRuntime, service: NotifyService, worker: DeliveryWorker) -> None:
-    """``ranking.v1.edition_published`` → plan the edition's notices (R5.2, R5.3)."""
+    """Editions (R5.2, R5.3), issues (R5.1) and allocations (R5.4), one durable per subject."""
+    triggers = Triggers(service)
 
     async def on_edition_published(event: EditionPublished, msg: NatsMessage) -> None:
         if await service.plan_edition(event, msg):
             worker.poke()
 
+    async def on_issue_reported(event: wire.IssueReported, msg: NatsMessage) -> None:
+        if await triggers.issue_reported(event, msg):
+            worker.poke()
+
+    async def on_issue_overdue(event: wire.IssueOverdue, msg: NatsMessage) -> None:
+        if await triggers.issue_overdue(event, msg):
+            worker.poke()
+
+    async def on_allocated(event: Allocated, msg: NatsMessage) -> None:
+        if await triggers.allocated(event, msg):
+            worker.poke()
+
     runtime.bus.subscriber(EditionPublished)(on_edition_published)
+    runtime.bus.subscriber(wire.IssueReported)(on_issue_reported)
+    runtime.bus.subscriber(wire.IssueOverdue)(on_issue_overdue)
+    runtime.bus.subscriber(Allocated)(on_allocated)
+    for model in ISSUE_CHANGES:
+        runtime.bus.subscriber(model)(_on_issue_change(model, triggers))
+
+
+def _on_issue_change(model: type[Event], triggers: Triggers) -> Any:
+    """A handler typed with ``model`` (FastStream binds and validates by the annotation)."""
+
+    async def on_issue_change(event: Any, msg: NatsMessage) -> None:
+        await triggers.issue_changed(event, msg)
+
+    on_issue_change.__annotations__ = {"event": model, "msg": NatsMessage, "return": None}
+    on_issue_change.__name__ = on_issue_change.__qualname__ = "on_" + model.SUBJECT.split(".")[-1]
+    return on_issue_change

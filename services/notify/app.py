@@ -1,4 +1,5 @@
-"""The notify service: notices per edition, the escalation ladder and deliveries (R5)."""
+"""The notify service: notices on issues, editions and allocations, the escalation ladder,
+talks, recipients and deliveries over webhooks and robots (R5)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.contracts import notify as wire
-from services.contracts.streams import NOTIFY, RANKING
+from services.contracts.streams import INCENTIVES, ISSUES, NOTIFY, RANKING
 from services.runtime.service import ServiceRuntime
 
 from .api import router, subscribe
+from .office import Office
 from .settings import NotifySettings
 from .use_cases import NotifyService
 from .worker import DeliveryWorker
@@ -28,15 +30,15 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, ServiceRunti
     stopped before it (its last outcomes still reach the outbox).
     """
     settings = settings or NotifySettings()
-    # RANKING too: our durable consumer needs its stream even if ranking starts after us.
-    streams = (NOTIFY, RANKING)
+    # The streams we read too: our durables need them even if their owners start after us.
+    streams = (NOTIFY, RANKING, ISSUES, INCENTIVES)
     runtime = ServiceRuntime("notify", settings, Path(__file__).parent / "migrations", streams)
     for model in PUBLISHES:
         runtime.bus.publisher(model)
     service = NotifyService(runtime=runtime, max_attempts=settings.delivery_attempts)
     worker = DeliveryWorker(service, settings)
     subscribe(runtime, service, worker)
-    app = runtime.http_app("Chuangwen notify", [router(runtime)])
+    app = runtime.http_app("Chuangwen notify", [router(runtime, Office(service))])
     runtime_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager

@@ -12,6 +12,7 @@ from services.runtime.db import Conn
 
 from .domain.escalation import EditionKey, EscalationState, Listing, TalkLevel
 from .domain.notices import PlannedNotice
+from .domain.talks import CANCELLABLE
 
 LIST_LIMIT = 500
 
@@ -68,16 +69,20 @@ async def save_streaks(conn: Conn, state: EscalationState) -> None:
 
 
 async def order_talk(conn: Conn, notice: PlannedNotice, k: int, at: datetime) -> None:
+    """R5.3: record the talk a black listing ordered (a held talk stays as it was)."""
+    edition = notice.edition
+    assert edition is not None
     await conn.execute(
         "INSERT INTO talks (unit_id, year, number, revision, k, level, status, ordered_at,"
         " updated_at) VALUES (%s, %s, %s, %s, %s, %s, 'ordered', %s, %s)"
         " ON CONFLICT (unit_id, year, number) DO UPDATE SET revision = EXCLUDED.revision,"
-        " k = EXCLUDED.k, level = EXCLUDED.level, status = 'ordered',"
-        " updated_at = EXCLUDED.updated_at",
+        " k = EXCLUDED.k, level = EXCLUDED.level, status = 'ordered', scheduled_for = NULL,"
+        " held_on = NULL, minutes = NULL, updated_at = EXCLUDED.updated_at"
+        " WHERE talks.status <> 'held'",
         (
             notice.recipient.unit_id,
-            notice.edition.year,
-            notice.edition.number,
+            edition.year,
+            edition.number,
             notice.revision,
             k,
             str(notice.talk_level),
@@ -88,16 +93,18 @@ async def order_talk(conn: Conn, notice: PlannedNotice, k: int, at: datetime) ->
 
 
 async def cancel_talk(conn: Conn, unit_id: str, edition: EditionKey, at: datetime) -> None:
+    """R5.3: a correction cancels the talk it had ordered, unless it was already held."""
     await conn.execute(
         "UPDATE talks SET status = 'cancelled', updated_at = %s"
-        " WHERE unit_id = %s AND year = %s AND number = %s",
-        (at, unit_id, edition.year, edition.number),
+        " WHERE unit_id = %s AND year = %s AND number = %s AND status = ANY(%s)",
+        (at, unit_id, edition.year, edition.number, sorted(CANCELLABLE)),
     )
 
 
 async def list_talks(conn: Conn, unit_id: str | None, level: TalkLevel | None) -> list[Any]:
     cur = await conn.execute(
-        "SELECT unit_id, year, number, revision, k, level, status, ordered_at, updated_at"
+        "SELECT talk_id, unit_id, year, number, revision, k, level, status, ordered_at,"
+        " scheduled_for, held_on, minutes, updated_at"
         " FROM talks WHERE (%(unit)s::text IS NULL OR unit_id = %(unit)s)"
         " AND (%(level)s::text IS NULL OR level = %(level)s)"
         " ORDER BY ordered_at DESC, unit_id LIMIT %(limit)s",
@@ -122,9 +129,9 @@ async def plan_delivery(
     """Insert one pending delivery; False when this (notice, channel) was already planned."""
     cur = await conn.execute(
         "INSERT INTO deliveries (delivery_id, event_id, notice_key, notice_type, recipient,"
-        " unit_id, channel, year, number, revision, payload, status, next_attempt_at,"
+        " unit_id, channel, year, number, revision, about, payload, status, next_attempt_at,"
         " created_at, updated_at) VALUES"
-        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s)"
+        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s)"
         " ON CONFLICT (notice_key, channel) DO NOTHING",
         (
             delivery_id,
@@ -134,9 +141,10 @@ async def plan_delivery(
             str(notice.recipient),
             notice.recipient.unit_id,
             channel,
-            notice.edition.year,
-            notice.edition.number,
+            None if notice.edition is None else notice.edition.year,
+            None if notice.edition is None else notice.edition.number,
             notice.revision,
+            notice.about,
             Jsonb(payload),
             at,
             at,
@@ -149,9 +157,11 @@ async def plan_delivery(
 async def claim_due(conn: Conn, now: datetime, limit: int) -> list[dict[str, Any]]:
     """Due pending deliveries, locked for this transaction; other replicas skip them."""
     cur = await conn.execute(
-        "SELECT delivery_id, notice_type, recipient, channel, payload, attempts FROM deliveries"
-        " WHERE status = 'pending' AND next_attempt_at <= %s"
-        " ORDER BY next_attempt_at, delivery_id LIMIT %s FOR UPDATE SKIP LOCKED",
+        "SELECT d.delivery_id, d.notice_type, d.recipient, d.channel, d.payload, d.attempts,"
+        " d.chain_attempts, d.resends, c.kind, c.url, c.secret FROM deliveries d"
+        " LEFT JOIN channels c ON c.channel = d.channel"
+        " WHERE d.status = 'pending' AND d.next_attempt_at <= %s"
+        " ORDER BY d.next_attempt_at, d.delivery_id LIMIT %s FOR UPDATE OF d SKIP LOCKED",
         (now, limit),
     )
     return list(await cur.fetchall())
@@ -161,7 +171,9 @@ async def record_attempt(
     conn: Conn,
     delivery_id: UUID,
     *,
+    channel: str,
     attempt: int,
+    chain_attempt: int,
     at: datetime,
     status: str,
     outcome: str,
@@ -171,16 +183,17 @@ async def record_attempt(
 ) -> None:
     """Log one attempt and move the delivery to its new status."""
     await conn.execute(
-        "INSERT INTO delivery_attempts (delivery_id, attempt, at, outcome, status_code, detail)"
-        " VALUES (%s, %s, %s, %s, %s, %s)",
-        (delivery_id, attempt, at, outcome, status_code, detail),
+        "INSERT INTO delivery_attempts (delivery_id, attempt, at, outcome, status_code, detail,"
+        " channel) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (delivery_id, attempt, at, outcome, status_code, detail, channel),
     )
     await conn.execute(
-        "UPDATE deliveries SET status = %s, attempts = %s, next_attempt_at = %s,"
-        " last_error = %s, updated_at = %s WHERE delivery_id = %s",
+        "UPDATE deliveries SET status = %s, attempts = %s, chain_attempts = %s,"
+        " next_attempt_at = %s, last_error = %s, updated_at = %s WHERE delivery_id = %s",
         (
             status,
             attempt,
+            chain_attempt,
             next_attempt_at,
             None if status == "delivered" else detail,
             at,
@@ -197,14 +210,82 @@ async def mark_skipped(conn: Conn, delivery_id: UUID, reason: str, at: datetime)
     )
 
 
+async def postpone(conn: Conn, delivery_id: UUID, until: datetime) -> None:
+    """Queue a delivery behind its channel's rate limit; no attempt is spent (R5)."""
+    await conn.execute(
+        "UPDATE deliveries SET next_attempt_at = %s WHERE delivery_id = %s", (until, delivery_id)
+    )
+
+
+async def send_log(conn: Conn, channel: str, since: datetime) -> list[datetime]:
+    """When ``channel`` was sent to since ``since``: the rate limiter's input."""
+    cur = await conn.execute(
+        "SELECT at FROM delivery_attempts WHERE channel = %s AND at > %s ORDER BY at",
+        (channel, since),
+    )
+    return [row["at"] for row in await cur.fetchall()]
+
+
+async def lock_channel(conn: Conn, channel: str) -> bool:
+    """One sender per paced channel at a time, across replicas (until the transaction ends)."""
+    cur = await conn.execute(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS mine", (f"channel:{channel}",)
+    )
+    row = await cur.fetchone()
+    return bool(row and row["mine"])
+
+
+async def dead_letter(
+    conn: Conn, row: dict[str, Any], attempts: int, reason: str, at: datetime
+) -> None:
+    """A delivery given up after its attempts (R5)."""
+    await conn.execute(
+        "INSERT INTO dead_letters (delivery_id, notice_type, recipient, channel, attempts, reason,"
+        " failed_at) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (delivery_id) DO UPDATE"
+        " SET attempts = EXCLUDED.attempts, reason = EXCLUDED.reason,"
+        " failed_at = EXCLUDED.failed_at, resent_at = NULL",
+        (
+            row["delivery_id"],
+            row["notice_type"],
+            row["recipient"],
+            row["channel"],
+            attempts,
+            reason,
+            at,
+        ),
+    )
+
+
+async def resend(conn: Conn, delivery_id: UUID, at: datetime) -> dict[str, Any] | None:
+    """Start a new attempt chain (with a webhook-id of its own); None if there is no such
+    notification or it is still pending."""
+    cur = await conn.execute(
+        "UPDATE deliveries SET status = 'pending', chain_attempts = 0, resends = resends + 1,"
+        " next_attempt_at = %s, updated_at = %s WHERE delivery_id = %s AND status <> 'pending'"
+        " RETURNING delivery_id AS notification_id, status, resends",
+        (at, at, delivery_id),
+    )
+    row = await cur.fetchone()
+    if row is not None:
+        await conn.execute(
+            "UPDATE dead_letters SET resent_at = %s WHERE delivery_id = %s", (at, delivery_id)
+        )
+    return row
+
+
+async def delivery_exists(conn: Conn, delivery_id: UUID) -> bool:
+    cur = await conn.execute("SELECT 1 FROM deliveries WHERE delivery_id = %s", (delivery_id,))
+    return await cur.fetchone() is not None
+
+
 async def list_notifications(
     conn: Conn, unit_id: str | None, notice_type: str | None, status: str | None
 ) -> list[Any]:
     """Newest first, at most ``LIST_LIMIT`` rows."""
     cur = await conn.execute(
         "SELECT delivery_id AS notification_id, notice_type, recipient, unit_id, channel, year,"
-        " number, revision, status, attempts, next_attempt_at, last_error, created_at,"
-        " updated_at, payload->>'title' AS title, payload->>'text' AS text,"
+        " number, revision, about, resends, status, attempts, next_attempt_at, last_error,"
+        " created_at, updated_at, payload->>'title' AS title, payload->>'text' AS text,"
         " payload->'key_numbers' AS key_numbers FROM deliveries"
         " WHERE (%(unit)s::text IS NULL OR unit_id = %(unit)s)"
         " AND (%(type)s::text IS NULL OR notice_type = %(type)s)"

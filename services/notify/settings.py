@@ -30,8 +30,24 @@ class NotifySettings(ServiceSettings):
     retry_after_max_seconds: float = Field(3600.0, gt=0)
     delivery_poll_seconds: float = Field(1.0, gt=0)
     delivery_batch: int = Field(50, ge=1, le=500)
-    # SSRF guard: loopback/private/link-local targets are refused unless allowed (dev/test).
+    # SSRF guard: loopback/private/link-local targets are refused unless allowed (dev/test),
+    # and so is any host not on its kind's allow-list (an empty list allows any public host).
     allow_private_targets: bool = False
+    webhook_hosts: frozenset[str] = frozenset()
+    wecom_hosts: frozenset[str] = frozenset({"qyapi.weixin.qq.com"})
+    dingtalk_hosts: frozenset[str] = frozenset({"oapi.dingtalk.com"})
+    # WeCom and DingTalk robots take 20 messages a minute each: queued and paced, never dropped.
+    robot_rate_limit: int = Field(20, ge=1, le=1000)
+    robot_rate_window_seconds: float = Field(60.0, gt=0)
+    reminder_batch: int = Field(100, ge=1, le=1000)
+
+    @property
+    def allowed_hosts(self) -> dict[str, frozenset[str]]:
+        return {
+            "webhook": self.webhook_hosts,
+            "wecom": self.wecom_hosts,
+            "dingtalk": self.dingtalk_hosts,
+        }
 
     @model_validator(mode="after")
     def _receiver_needs_a_key(self) -> Self:

@@ -19,16 +19,17 @@ from services.runtime.db import Conn
 from services.runtime.failures import NotReady
 from services.runtime.service import ServiceRuntime
 
+from . import recipients
 from . import repository as repo
 from .delivery import Outcome, Verdict
 from .domain.escalation import waits_for
-from .domain.notices import NoticeType, notices_for_edition
+from .domain.notices import NoticeType, PlannedNotice, notices_for_edition
 from .editions import edition_summary, unit_names
 from .texts import notice_body
 
 PRODUCER = "notify"
 CONSUMER = "notify-edition-published"
-CHANNEL = "webhook"  # v1: one generic receiver (R5)
+DEFAULT_CHANNEL = "webhook"  # NOTIFY_WEBHOOK_URL: every notice, whoever the recipient
 
 
 @dataclass
@@ -68,17 +69,38 @@ class NotifyService:
                 await repo.order_talk(conn, notice, k, at)
             elif notice.type is NoticeType.CORRECTION and notice.talk_level is not None:
                 assert unit_id is not None
+                assert notice.edition is not None
                 await repo.cancel_talk(conn, unit_id, notice.edition, at)
-            delivery_id = self.new_id()
-            await repo.plan_delivery(
-                conn,
-                delivery_id=delivery_id,
-                event_id=event.event_id,
-                notice=notice,
-                channel=CHANNEL,
-                payload=notice_body(notice, delivery_id, names.get(unit_id or "")),
-                at=at,
-            )
+        await self.plan_notices(conn, event.event_id, notices, names)
+
+    async def plan_notices(
+        self,
+        conn: Conn,
+        event_id: UUID,
+        notices: list[PlannedNotice],
+        fallback_names: dict[str, str] | None = None,
+    ) -> None:
+        """One pending delivery per (notice, channel): the default webhook and each channel
+        of the recipient. The (notice key, channel) pair is unique, so a notice planned again
+        from a redelivered event is not sent again (R5)."""
+        at = self.now()
+        keys = sorted({str(n.recipient) for n in notices})
+        channels = await recipients.channels_of(conn, keys)
+        names = await recipients.names_of(conn, keys)
+        for notice in notices:
+            unit_id = notice.recipient.unit_id
+            name = names.get(str(notice.recipient)) or (fallback_names or {}).get(unit_id or "")
+            for channel in [DEFAULT_CHANNEL, *channels.get(str(notice.recipient), [])]:
+                delivery_id = self.new_id()
+                await repo.plan_delivery(
+                    conn,
+                    delivery_id=delivery_id,
+                    event_id=event_id,
+                    notice=notice,
+                    channel=channel,
+                    payload=notice_body(notice, delivery_id, name),
+                    at=at,
+                )
 
     async def record_outcome(
         self, conn: Conn, row: dict[str, Any], outcome: Outcome, retry_in: timedelta
@@ -86,8 +108,8 @@ class NotifyService:
         """One attempt's result, in the caller's transaction: delivered, retried later or
         failed for good, with ``notify.v1.delivered``/``failed`` staged beside the status."""
         at = self.now()
-        attempt = row["attempts"] + 1
-        if outcome.verdict is Verdict.RETRY and attempt < self.max_attempts:
+        attempt, chain_attempt = row["attempts"] + 1, row["chain_attempts"] + 1
+        if outcome.verdict is Verdict.RETRY and chain_attempt < self.max_attempts:
             status = "pending"
         elif outcome.verdict is Verdict.DELIVERED:
             status = "delivered"
@@ -96,7 +118,9 @@ class NotifyService:
         await repo.record_attempt(
             conn,
             row["delivery_id"],
+            channel=row["channel"],
             attempt=attempt,
+            chain_attempt=chain_attempt,
             at=at,
             status=status,
             outcome=str(outcome.verdict),
@@ -104,11 +128,14 @@ class NotifyService:
             detail=outcome.detail,
             next_attempt_at=at + retry_in if status == "pending" else at,
         )
+        if status == "failed":  # R5: given up: notify.v1.failed and a dead letter
+            await repo.dead_letter(conn, row, chain_attempt, outcome.detail, at)
         if status != "pending":
-            await self.runtime.commit(conn, [self._final_event(row, status, attempt, outcome, at)])
+            event = self._final_event(row, status, chain_attempt, outcome, at)
+            await self.runtime.commit(conn, [event])
 
     async def skip(self, conn: Conn, row: dict[str, Any], reason: str) -> None:
-        """No receiver configured: the notice is kept, marked skipped with the reason."""
+        """No receiver (or no longer the channel): the notice is kept, marked skipped."""
         await repo.mark_skipped(conn, row["delivery_id"], reason, self.now())
 
     def _final_event(
@@ -119,7 +146,7 @@ class NotifyService:
             "occurred_at": at,
             "producer": PRODUCER,
             "aggregate_id": str(row["delivery_id"]),
-            "aggregate_version": 1,
+            "aggregate_version": row["resends"] + 1,
             "notification_id": row["delivery_id"],
             "notice_type": row["notice_type"],
             "recipient": row["recipient"],

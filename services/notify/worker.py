@@ -1,29 +1,39 @@
-"""The delivery worker: an asyncio task that sends due notices and records each outcome (R5).
+"""The delivery worker: an asyncio task that plans due reminders (R5.1), sends due notices and
+records each outcome (R5).
 
 Each batch is claimed with ``FOR UPDATE SKIP LOCKED`` and sent while the rows stay locked, so
 replicas never send the same row at once; the outcome, the next attempt and the
 ``notify.v1.*`` event commit together. A crash mid-batch rolls back and the batch is sent again
-(at-least-once; receivers deduplicate on ``webhook-id``).
+(at-least-once; receivers deduplicate on ``webhook-id``, the same on every retry).
+
+Robots are paced (R5: 20 messages a minute each): per channel, under an advisory lock, the
+rate limiter reads the channel's send log; what may not go now is queued for the instant it
+may, without spending an attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from pydantic import SecretStr
+
 from . import repository as repo
-from .delivery import Outcome, WebhookSender, backoff_seconds
+from .channels import Sender, Target
+from .delivery import Outcome, Verdict, backoff_seconds
+from .domain.rate_limit import RateLimit, pace
 from .settings import NotifySettings
-from .use_cases import NotifyService
+from .triggers import Triggers
+from .use_cases import DEFAULT_CHANNEL, NotifyService
 
 log = logging.getLogger(__name__)
 NO_RECEIVER = "no webhook receiver configured (NOTIFY_WEBHOOK_URL)"
+NO_CHANNEL = "the recipient's channel was removed"
 
 
 class DeliveryWorker:
@@ -36,25 +46,23 @@ class DeliveryWorker:
         jitter: Callable[[], float] = random.random,  # spreading, not secrecy
     ) -> None:
         self._service = service
+        self._triggers = Triggers(service)
         self._settings = settings
         self._jitter = jitter
-        self._sender: WebhookSender | None = None
+        self._limit = RateLimit(
+            settings.robot_rate_limit, timedelta(seconds=settings.robot_rate_window_seconds)
+        )
+        self.sender: Sender | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def poke(self) -> None:
-        """Look for due deliveries now: an edition was just planned."""
+        """Look for due deliveries now: notices were just planned."""
         self._wake.set()
 
     def start(self) -> None:
         s = self._settings
-        if s.webhook_url is not None and s.webhook_secret is not None:
-            self._sender = WebhookSender(
-                s.webhook_url,
-                s.webhook_secret,
-                s.delivery_timeout_seconds,
-                s.allow_private_targets,
-            )
+        self.sender = Sender(s.delivery_timeout_seconds, s.allow_private_targets, s.allowed_hosts)
         self._task = asyncio.create_task(self._run(), name="notify-delivery-worker")
 
     async def stop(self) -> None:
@@ -63,13 +71,14 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._sender is not None:
-            await self._sender.aclose()
-            self._sender = None
+        if self.sender is not None:
+            await self.sender.aclose()
+            self.sender = None
 
     async def _run(self) -> None:
         while True:
             try:
+                await self._triggers.remind_due(self._settings.reminder_batch)
                 sent = await self.run_once()
             except Exception:
                 log.exception("delivery batch failed; retrying after the poll interval")
@@ -83,21 +92,55 @@ class DeliveryWorker:
         """Send one batch of due deliveries; returns how many were handled."""
         service = self._service
         async with service.runtime.transaction() as conn:
-            rows = await repo.claim_due(conn, service.now(), self._settings.delivery_batch)
-            if self._sender is None:
-                for row in rows:
-                    await service.skip(conn, row, NO_RECEIVER)
-                return len(rows)
-            outcomes = await asyncio.gather(*(self._send(row) for row in rows))
-            for row, outcome in zip(rows, outcomes, strict=True):
+            now = service.now()
+            rows = await repo.claim_due(conn, now, self._settings.delivery_batch)
+            ready: list[tuple[dict[str, Any], Target]] = []
+            by_channel: dict[str, list[dict[str, Any]]] = {}
+            for row in rows:
+                by_channel.setdefault(row["channel"], []).append(row)
+            for channel, queued in by_channel.items():
+                target = self._target(queued[0])
+                if target is None:
+                    reason = NO_RECEIVER if channel == DEFAULT_CHANNEL else NO_CHANNEL
+                    for row in queued:
+                        await service.skip(conn, row, reason)
+                    continue
+                if target.is_robot:
+                    if not await repo.lock_channel(conn, channel):
+                        continue  # another replica is sending to this robot right now
+                    since = now - self._limit.window
+                    times = pace(
+                        await repo.send_log(conn, channel, since), len(queued), now, self._limit
+                    )
+                    for row, at in zip(queued, times, strict=True):
+                        if at > now:
+                            await repo.postpone(conn, row["delivery_id"], at)
+                    queued = [row for row, at in zip(queued, times, strict=True) if at <= now]
+                ready += [(row, target) for row in queued]
+            outcomes = await asyncio.gather(*(self._send(row, t) for row, t in ready))
+            for (row, _), outcome in zip(ready, outcomes, strict=True):
                 await service.record_outcome(conn, row, outcome, self._retry_in(row, outcome))
         return len(rows)
 
-    async def _send(self, row: dict[str, Any]) -> Outcome:
-        assert self._sender is not None
-        body = json.dumps(row["payload"], ensure_ascii=False, sort_keys=True).encode()
-        outcome = await self._sender.send(str(row["delivery_id"]), body, self._service.now())
-        if outcome.verdict != "delivered":
+    def _target(self, row: dict[str, Any]) -> Target | None:
+        s = self._settings
+        if row["channel"] == DEFAULT_CHANNEL:
+            if s.webhook_url is None:
+                return None
+            return Target(DEFAULT_CHANNEL, "webhook", s.webhook_url, s.webhook_secret)
+        if row["kind"] is None:
+            return None
+        secret = None if row["secret"] is None else SecretStr(row["secret"])
+        return Target(row["channel"], row["kind"], row["url"], secret)
+
+    async def _send(self, row: dict[str, Any], target: Target) -> Outcome:
+        assert self.sender is not None
+        # A resend is a new message to the receiver: it gets a webhook-id of its own.
+        msg_id = str(row["delivery_id"])
+        if row["resends"]:
+            msg_id += f".{row['resends']}"
+        outcome = await self.sender.send(target, msg_id, row["payload"], self._service.now())
+        if outcome.verdict is not Verdict.DELIVERED:
             log.warning(
                 "delivery attempt failed",
                 extra={"delivery_id": str(row["delivery_id"]), "detail": outcome.detail},
@@ -109,6 +152,6 @@ class DeliveryWorker:
         if outcome.retry_after is not None:
             return timedelta(seconds=min(outcome.retry_after, s.retry_after_max_seconds))
         delay = backoff_seconds(
-            row["attempts"] + 1, s.backoff_base_seconds, s.backoff_max_seconds, self._jitter()
+            row["chain_attempts"] + 1, s.backoff_base_seconds, s.backoff_max_seconds, self._jitter()
         )
         return timedelta(seconds=delay)

@@ -51,6 +51,7 @@ class OfficeRole(StrEnum):
 
     CAMPAIGN_OFFICE = "campaign_office"  # the supervising office (创文办)
     FINANCE_OFFICE = "finance_office"
+    LEADERS = "leaders"  # the leaders who hold talks (约谈, R5.3)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,21 +114,33 @@ class EditionSummary:
 class PlannedNotice:
     """A notice to send. ``key_numbers`` are (name, value) pairs, exact values as ``"n/d"``
     with a ``*_display`` companion (R7). A correction names what it ``withdraws`` and from which
-    revision; a talk or a correction names the ``talk_level`` ordered or cancelled."""
+    revision; a talk or a correction names the ``talk_level`` ordered or cancelled.
+
+    Edition notices (R5.2, R5.3) name their ``edition``; the others name what they are
+    ``about`` (``issue:<id>``, ``allocation:<year>-<edition>-r<revision>``). ``items`` are the
+    rows of a table (the finance summary's awards, R5.4)."""
 
     type: NoticeType
     recipient: Recipient
-    edition: EditionKey
-    revision: int
+    edition: EditionKey | None = None
+    revision: int = 1
+    about: str | None = None
     key_numbers: tuple[tuple[str, str], ...] = ()
+    items: tuple[tuple[str, str], ...] = ()
     talk_level: TalkLevel | None = None
     withdraws: NoticeType | None = None
     withdrawn_revision: int | None = None
 
+    def __post_init__(self) -> None:
+        if (self.edition is None) == (self.about is None):
+            raise ValueError("a notice is about an edition or about something else, not both")
+
     @property
     def key(self) -> str:
         """Stable identity: the same notice planned twice has the same key."""
-        return f"{self.type}/{self.recipient}/{self.edition}/r{self.revision}"
+        if self.edition is not None:
+            return f"{self.type}/{self.recipient}/{self.edition}/r{self.revision}"
+        return f"{self.type}/{self.recipient}/{self.about}"
 
 
 def notices_for_edition(

@@ -33,6 +33,7 @@ from tests.conftest import Servers
 
 from .receiver import Receiver
 
+OFFICE = {"Authorization": "Bearer dev-office"}
 SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
@@ -62,7 +63,9 @@ async def start_notify(receiver: Receiver, **overrides: Any) -> AsyncIterator[No
     app, runtime = build(settings)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://notify") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://notify", headers=OFFICE
+        ) as http,
     ):
         yield Notify(app, runtime, receiver, http)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    target: str = "/"  # path and query of the request line
 
     @property
     def json(self) -> dict[str, Any]:
@@ -25,8 +27,14 @@ class Receiver:
     """Answers 500 to the first ``failures_per_message`` requests of each ``webhook-id``,
     then 200."""
 
-    def __init__(self, failures_per_message: int = 0) -> None:
+    def __init__(
+        self,
+        failures_per_message: int = 0,
+        respond: Callable[[str, dict[str, str]], tuple[int, bytes, str]] | None = None,
+    ) -> None:
         self.failures_per_message = failures_per_message
+        # (target, headers) -> (status, body, extra header lines), instead of 500-then-200
+        self.respond = respond
         self.requests: list[Received] = []
         self._seen: Counter[str] = Counter()
         self._server: asyncio.Server | None = None
@@ -51,6 +59,7 @@ class Receiver:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            target = head.split(" ", 2)[1]
             lines = head.split("\r\n")[1:]
             headers = {
                 k.strip().lower(): v.strip()
@@ -60,9 +69,14 @@ class Receiver:
             msg_id = headers.get("webhook-id", "")
             self._seen[msg_id] += 1
             status = 500 if self._seen[msg_id] <= self.failures_per_message else 200
-            self.requests.append(Received(headers, body, status))
+            answer, extra = b"", ""
+            if self.respond is not None:
+                status, answer, extra = self.respond(target, headers)
+            self.requests.append(Received(headers, body, status, target))
             writer.write(
-                f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+                f"HTTP/1.1 {status} X\r\nContent-Length: {len(answer)}\r\n{extra}"
+                "Connection: close\r\n\r\n".encode()
+                + answer
             )
             await writer.drain()
         finally:

@@ -17,7 +17,7 @@ from services.notify.domain.webhook_signature import verify
 from services.notify.settings import NotifySettings
 from tests.conftest import Servers
 
-from .conftest import SECRET, Notify, edition, eventually, publish, start_notify, unit_ids
+from .conftest import OFFICE, SECRET, Notify, edition, eventually, publish, start_notify, unit_ids
 from .receiver import Receiver
 
 pytestmark = pytest.mark.integration
@@ -115,7 +115,9 @@ async def test_without_a_receiver_notices_are_kept_and_marked_skipped(
     (unit,) = unit_ids("dept", 1)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://notify") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://notify", headers=OFFICE
+        ) as http,
     ):
         await publish(js, edition([unit], red=[unit], black=[]))
 

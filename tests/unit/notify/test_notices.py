@@ -136,3 +136,24 @@ def test_only_ranked_units_can_be_listed() -> None:
 def test_a_recipient_is_a_unit_or_an_office() -> None:
     with pytest.raises(ValueError, match="either"):
         Recipient()
+
+
+def test_the_escalation_ladder_climbs_one_two_three_and_resets_after_a_clean_edition() -> None:
+    # R5.3: k = 1 市领导约谈, k = 2 组织部门约谈, k = 3 问责; a clean edition resets k to 0
+    state = EscalationState()
+    ladder: list[tuple[TalkLevel | None, str | None]] = []
+    for number, black in enumerate([{"dept-c"}, {"dept-c"}, {"dept-c"}, set(), {"dept-c"}], 1):
+        notices, state = notices_for_edition(_edition(number, set(), black), state)
+        talk = next((n for n in notices if n.type is NoticeType.TALK), None)
+        ladder.append(
+            (None, None)
+            if talk is None
+            else (talk.talk_level, dict(talk.key_numbers)["consecutive_black"])
+        )
+    assert ladder == [
+        (TalkLevel.CITY_LEADER, "1"),
+        (TalkLevel.ORGANISATION_DEPARTMENT, "2"),
+        (TalkLevel.ACCOUNTABILITY, "3"),
+        (None, None),
+        (TalkLevel.CITY_LEADER, "1"),
+    ]

@@ -1,0 +1,103 @@
+"""R5.1 and R5.4 on real NATS + PostgreSQL: issues and allocations reach a real receiver,
+in whatever order their events arrive."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from .conftest import Notify, eventually, unit_ids
+from .events import allocated, overdue, publish_event, rectified, reported
+
+pytestmark = pytest.mark.integration
+
+
+def _sent(notify: Notify, kind: str) -> list[dict[str, Any]]:
+    return [
+        r.json
+        for r in notify.receiver.requests
+        if r.status == 200 and r.json.get("notice_type") == kind
+    ]
+
+
+async def test_a_report_sends_the_supervision_notice_and_overdue_reaches_unit_and_office(
+    notify: Notify, js: Any
+) -> None:
+    (unit,) = unit_ids("dist", 1)
+    issue = reported(unit, timedelta(days=3))
+    # Other services' events may arrive in any order: overdue first.
+    await publish_event(js, overdue(issue))
+    await publish_event(js, issue)
+
+    async def both() -> bool:
+        mine = [n for n in _sent(notify, "overdue") if n["key_numbers"]["unit_id"] == unit]
+        return len(mine) == 2 and any(n["unit_id"] == unit for n in _sent(notify, "supervision"))
+
+    await eventually(both)
+    supervision = next(n for n in _sent(notify, "supervision") if n["unit_id"] == unit)
+    assert supervision["title"] == f"督办通知书（{issue.number}）"
+    assert issue.number in supervision["text"] and "整改期限" in supervision["text"]
+    recipients = Counter(
+        n["recipient"] for n in _sent(notify, "overdue") if n["key_numbers"]["unit_id"] == unit
+    )
+    assert recipients == Counter([f"unit:{unit}", "office:campaign_office"])
+
+
+async def test_the_reminder_goes_out_24_hours_before_the_deadline_once_and_not_after_a_fix(
+    notify: Notify, js: Any
+) -> None:
+    due, fixed = unit_ids("town", 2)
+    soon = reported(due, timedelta(hours=23))
+    fixed_soon = reported(fixed, timedelta(hours=23))
+    await publish_event(js, rectified(fixed_soon))  # the fix overtakes the report
+    await publish_event(js, fixed_soon)
+    await publish_event(js, soon)
+
+    async def reminded() -> bool:
+        return any(n["unit_id"] == due for n in _sent(notify, "reminder"))
+
+    await eventually(reminded)
+    await eventually(
+        lambda: _count(notify, fixed, "supervision", 1),  # the report still notifies
+    )
+    assert [n["unit_id"] for n in _sent(notify, "reminder")].count(due) == 1
+    assert not any(n["unit_id"] == fixed for n in _sent(notify, "reminder"))
+
+
+async def _count(notify: Notify, unit: str, kind: str, n: int) -> bool:
+    return [x["unit_id"] for x in _sent(notify, kind)].count(unit) == n
+
+
+async def test_an_allocation_sends_award_notices_and_the_finance_summary(
+    notify: Notify, js: Any
+) -> None:
+    a, b = unit_ids("dept", 2)
+    event = allocated(2199, {a: 8_000_000, b: 7_094_339})
+    await publish_event(js, event)
+    # Redelivered past JetStream's duplicate window: applied once, nothing sent twice.
+    await publish_event(js, event, msg_id=f"again-{event.event_id}")
+
+    async def sent() -> bool:
+        return {n["unit_id"] for n in _sent(notify, "award")} >= {a, b} and any(
+            n["about"] == "allocation:2199-1-r1" for n in _sent(notify, "finance_summary")
+        )
+
+    await eventually(sent)
+    award = next(n for n in _sent(notify, "award") if n["unit_id"] == b)
+    assert "70943.39 元" in award["text"]
+    summary = next(
+        n for n in _sent(notify, "finance_summary") if n["about"].startswith("allocation:2199")
+    )
+    assert summary["recipient"] == "office:finance_office"
+    assert [a, "80000.00"] in summary["items"]
+    rows = await notify.rows(
+        "SELECT count(*) AS n FROM deliveries WHERE about = %s", event_about(event)
+    )
+    assert rows[0]["n"] == 3
+
+
+def event_about(event: Any) -> str:
+    return f"allocation:{event.year}-{event.edition}-r{event.revision}"
