@@ -11,7 +11,7 @@ PG_PORT ?= 54329
 DATA_DIR ?= $(CURDIR)/.data
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install run test chaos lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
+.PHONY: install run test chaos rebuild-ranking lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
 
 install: $(STAMP)
 
@@ -63,11 +63,18 @@ test: lint typecheck archcheck
 chaos: install
 	CHAOS_FULL=1 $(BIN)/pytest tests/chaos
 
+# R7: drop ranking's projection, replay the streams, recompute every published edition and
+# compare it byte for byte; exits non-zero on any difference. Stop the ranking service first.
+rebuild-ranking: install
+	$(BIN)/python -m services.ranking.rebuild
+
 docs: install
 	$(BIN)/python -m tools.asyncapi write
+	$(BIN)/python -m tools.nats_permissions write
 
 docs-check: install
 	$(BIN)/python -m tools.asyncapi check
+	$(BIN)/python -m tools.nats_permissions check
 
 bench: install
 	$(BIN)/python -m bench

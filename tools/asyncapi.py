@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-def _builders() -> dict[str, Callable[[], Any]]:
+def builders() -> dict[str, Callable[[], Any]]:
     from services.incentives.app import build as incentives
     from services.issues.app import build as issues
     from services.notify.app import build as notify
@@ -39,7 +39,7 @@ def _dump(data: Any) -> str:
 def documents() -> dict[Path, str]:
     """Every generated document by its path under the repository."""
     out: dict[Path, str] = {}
-    for service, build in _builders().items():
+    for service, build in builders().items():
         _, runtime = build()
         spec = AsyncAPI(
             runtime.bus.broker,

@@ -66,6 +66,7 @@ class Bus:
         )
         self.publishers: dict[str, LogicPublisher] = {}
         self.durables: list[tuple[str, str]] = []  # (stream, durable) of every consumer
+        self.commands: list[str] = []  # request-reply subjects this service answers
         # Called after a message was dead-lettered, e.g. to count its stream position as
         # handled (ranking's input positions, R7).
         self.dead_letter_hooks: list[Callable[[DeadLetter], Awaitable[None]]] = []
@@ -128,6 +129,7 @@ class Bus:
     def command(self, subject: str, description: str) -> Decorator:
         """A request-reply command handler on core NATS (no stream captures ``cmd.>``); the
         replicas of a service share the work through a queue group."""
+        self.commands.append(subject)
         return self.broker.subscriber(
             subject, queue=self.service, title=f"{subject}:{self.service}", description=description
         )

@@ -7,6 +7,7 @@ compose-spec JSON Schema (check-jsonschema's vendored copy), every NATS configur
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -23,15 +24,24 @@ NATS_DIR = DEPLOY / "nats"
 BIN = Path(sys.executable).parent
 
 SERVICE_PORTS = {"issues": 8101, "ranking": 8102, "notify": 8103, "incentives": 8104}
-NATS_CONFIGS = sorted(NATS_DIR.rglob("*.conf"))
+# permissions.conf is not a server configuration of its own: secured.conf includes it.
+NATS_CONFIGS = sorted(p for p in NATS_DIR.rglob("*.conf") if p.name != "permissions.conf")
+# The passwords the secured configuration reads from the server's environment.
+NATS_PASSWORDS = {
+    f"{user}_NATS_PASSWORD": "test-only"
+    for user in ("ISSUES", "RANKING", "NOTIFY", "INCENTIVES", "READER", "ASSESSOR", "REPORTER")
+}
 CLUSTER_CONFIGS = sorted((NATS_DIR / "cluster").glob("node-*.conf"))
 
 
-def run_tool(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+def run_tool(
+    name: str, *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     binary = BIN / name
     assert binary.exists(), f"{binary} is missing: install the dev lock (make install)"
     return subprocess.run(
         [str(binary), *map(str, args)],
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -157,7 +167,7 @@ def test_nats_configuration_raises_max_payload_and_syncs_always(config: Path) ->
 
 @pytest.mark.parametrize("config", NATS_CONFIGS, ids=lambda p: p.relative_to(NATS_DIR).as_posix())
 def test_nats_server_accepts_configuration(config: Path) -> None:
-    result = run_tool("nats-server", "-t", "-c", config)
+    result = run_tool("nats-server", "-t", "-c", config, env=NATS_PASSWORDS)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from services.contracts.registry import EVENTS
 from services.contracts.streams import stream_for_subject
-from tools import asyncapi
+from tools import asyncapi, nats_permissions
 
 Docs = dict[Path, str]
 
@@ -43,3 +43,8 @@ def test_every_event_has_a_json_schema_naming_its_subject(generated: Docs) -> No
         schema = json.loads(generated[path])
         assert schema["x-subject"] == model.SUBJECT
         assert "schema" in schema["properties"], "the envelope's alias is the wire name"
+
+
+def test_nats_permissions_are_generated_from_the_code() -> None:
+    """deploy/nats/permissions.conf lists exactly what the services declare (make docs)."""
+    assert nats_permissions.TARGET.read_text() == nats_permissions.render()
