@@ -7,9 +7,10 @@ by the test session itself and stopped whatever happens. Unit tests never ask fo
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -54,17 +55,56 @@ def isolated_servers(servers: Servers) -> Iterator[Servers]:
     root = servers.root / "isolated"
     port = embedded.free_port()
     nats = embedded.start_nats(port, root / "nats", servers.root / "isolated-nats.log")
-    name = f"isolated_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(servers.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield Servers(
             nats_url=f"nats://127.0.0.1:{port}",
-            database_url=servers.database_url.rsplit("/", 1)[0] + f"/{name}",
+            database_url=_fresh_database(servers, "isolated"),
             root=root,
         )
     finally:
         embedded.stop(nats)
+
+
+NATS_USERS = ("issues", "ranking", "notify", "incentives", "reader", "assessor", "reporter")
+SECURED_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "nats" / "secured.conf"
+
+
+@dataclass(frozen=True)
+class SecuredServers(Servers):
+    """A NATS server with the deploy/ users and permissions, and a database of its own."""
+
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    def url_for(self, user: str) -> str:
+        host = self.nats_url.removeprefix("nats://")
+        return f"nats://{user}:{self.passwords[user]}@{host}"
+
+
+@pytest.fixture(scope="session")
+def secured_servers(servers: Servers) -> Iterator[SecuredServers]:
+    root = servers.root / "secured"
+    port = embedded.free_port()
+    passwords = {user: secrets.token_urlsafe(16) for user in NATS_USERS}
+    env = {f"{user.upper()}_NATS_PASSWORD": pw for user, pw in passwords.items()}
+    nats = embedded.start_nats(
+        port, root / "nats", servers.root / "secured-nats.log", SECURED_CONFIG, env
+    )
+    try:
+        yield SecuredServers(
+            nats_url=f"nats://127.0.0.1:{port}",
+            database_url=_fresh_database(servers, "secured"),
+            root=root,
+            passwords=passwords,
+        )
+    finally:
+        embedded.stop(nats)
+
+
+def _fresh_database(servers: Servers, prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(servers.database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return servers.database_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture

@@ -56,11 +56,13 @@ def nats_binary() -> str:
     return found
 
 
-def nats_command(port: int, data: Path, monitor_port: int | None = None) -> list[str]:
-    """JetStream with file storage under ``data``; ``max_payload`` and sync come from the
-    shared embedded configuration file."""
+def nats_command(
+    port: int, data: Path, monitor_port: int | None = None, config: Path = NATS_CONFIG
+) -> list[str]:
+    """JetStream with file storage under ``data``; ``max_payload``, sync and (for the secured
+    configuration) users come from the configuration file."""
     data.mkdir(parents=True, exist_ok=True)
-    cmd = [nats_binary(), "-c", str(NATS_CONFIG), "-a", "127.0.0.1", "-p", str(port)]
+    cmd = [nats_binary(), "-c", str(config), "-a", "127.0.0.1", "-p", str(port)]
     cmd += ["-js", "-sd", str(data)]
     if monitor_port is not None:
         cmd += ["-m", str(monitor_port)]
@@ -136,10 +138,22 @@ def drop_privileges_for_postgres() -> None:
         os.setuid(entry.pw_uid)
 
 
-def start_nats(port: int, data: Path, log: Path) -> subprocess.Popen[bytes]:
-    """Start nats-server as a child process (tests); stop it with ``stop``."""
+def start_nats(
+    port: int,
+    data: Path,
+    log: Path,
+    config: Path = NATS_CONFIG,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start nats-server as a child process (tests); stop it with ``stop``. ``env`` adds to the
+    server's environment (the secured configuration reads its passwords there)."""
     with log.open("ab") as out:
-        proc = subprocess.Popen(nats_command(port, data), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            nats_command(port, data, config=config),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     wait_for_port(port, 30)
     return proc
 

@@ -63,6 +63,8 @@ class Stack:
     database_url: str
     logs: Path
     receiver: Receiver
+    # Per-service NATS URLs (with each service's user) for a secured server; else NATS_URL.
+    nats_urls: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -82,6 +84,8 @@ class Stack:
         }
         for service in SERVICES:
             env[f"{service.upper()}_HTTP_PORT"] = str(self.ports[service])
+            if service in self.nats_urls:
+                env[f"{service.upper()}_NATS_URL"] = self.nats_urls[service]
         self.logs.mkdir(parents=True, exist_ok=True)
         for service in SERVICES:
             with (self.logs / f"{service}.log").open("ab") as log:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from services.notify.domain.webhook_signature import verify
-from tests.conftest import Servers
+from tests.conftest import SecuredServers, Servers
 
 from .stack import WEBHOOK_SECRET, Receiver, Stack
 
@@ -61,12 +61,28 @@ def hamilton(pool: int, scores: dict[str, Fraction]) -> dict[str, int]:
     return {u: f for u, f in shares.items() if f}
 
 
-@pytest.fixture(scope="module")
-def stack(isolated_servers: Servers) -> Iterator[Stack]:
-    servers = isolated_servers
+@pytest.fixture(scope="module", params=["open-bus", "secured-bus"])
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The chain on a NATS server of its own, without users, then with deploy/'s users and
+    deny-by-default permissions (each service connects as itself: issue 7)."""
     receiver = Receiver()
     receiver.start()
-    stack = Stack(servers.nats_url, servers.database_url, servers.root / "e2e-logs", receiver)
+    if request.param == "secured-bus":
+        secured: SecuredServers = request.getfixturevalue("secured_servers")
+        urls = {
+            service: secured.url_for(service)
+            for service in ("issues", "ranking", "notify", "incentives")
+        }
+        stack = Stack(
+            secured.nats_url,
+            secured.database_url,
+            secured.root / "e2e-logs",
+            receiver,
+            nats_urls=urls,
+        )
+    else:
+        servers: Servers = request.getfixturevalue("isolated_servers")
+        stack = Stack(servers.nats_url, servers.database_url, servers.root / "e2e-logs", receiver)
     try:
         stack.start()
         yield stack

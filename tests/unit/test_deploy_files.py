@@ -125,7 +125,11 @@ def test_compose_runs_each_service_on_its_port(name: str, port: int) -> None:
     prefix = name.upper()
     assert env[f"{prefix}_HTTP_HOST"] == "0.0.0.0"
     assert int(env[f"{prefix}_HTTP_PORT"]) == port
-    assert env["NATS_URL"] == "nats://nats:4222"
+    # Each service connects as its own NATS user (deploy/nats/permissions.conf).
+    assert env["NATS_URL"].startswith(f"nats://{name}:${{{prefix}_NATS_PASSWORD:?")
+    assert env["NATS_URL"].endswith("@nats:4222")
+    assert env["AUTH_MODE"] == "production"
+    assert service["secrets"] == ["tokens"]
     assert env["DATABASE_URL"].startswith("postgresql://")
     assert "@postgres:5432/" in env["DATABASE_URL"]
     # With no variables set, the service is published on its own port (on loopback).

@@ -68,3 +68,12 @@ def test_401_says_what_is_missing_and_403_which_roles_are_needed() -> None:
     assert "needs one of: office" in forbidden.json()["detail"]
     ok = client.post("/void", headers={"Authorization": "Bearer dev-office"})
     assert ok.json() == {"by": "dev-office"}
+
+
+def test_a_token_made_by_the_tool_is_accepted_in_production(tmp_path: Path) -> None:
+    from tools.tokens import entry
+
+    path = tmp_path / "tokens.toml"
+    path.write_text(entry("abc-unit-token", "unit", "蓬江区", "dist-pengjiang"))
+    book = TokenBook.load("production", path)
+    assert book.resolve("abc-unit-token") == Principal("unit", "蓬江区", "dist-pengjiang")
