@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -60,6 +61,16 @@ def add_operational_routes(app: FastAPI, ready: ReadyCheck) -> None:
     @app.exception_handler(DomainConflict)
     async def conflict(_: Request, exc: DomainConflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc), **exc.details}, status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Field paths and messages only: echoing the input back would return a caller's
+        # (possibly megabytes of) data, and secrets it sent, in the error.
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:100]
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:

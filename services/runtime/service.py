@@ -22,6 +22,7 @@ from services.contracts.envelope import Event
 from services.contracts.streams import DLQ, StreamSpec
 
 from .auth import TokenBook
+from .body_limit import BodySizeLimit
 from .broker import Bus
 from .db import Conn, Pool, open_pool, wait_for_database
 from .inbox import first_delivery, prune_processed
@@ -178,6 +179,7 @@ class ServiceRuntime:
         for router in routers:
             app.include_router(router)
         add_operational_routes(app, self.ready)
+        app.add_middleware(BodySizeLimit, max_bytes=self.settings.max_body_bytes)
         return app
 
 

@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     auth_tokens_file: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(8100, ge=1, le=65535)
+    # Larger bodies get 413 before any parsing (spreadsheets of a whole ledger fit easily).
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     # Consumers: JetStream redelivers a nak'ed message after the next delay; at max_deliver the
     # message is dead-lettered (ARCHITECTURE.md "Failures").
     max_deliver: int = Field(5, ge=1, le=100)
