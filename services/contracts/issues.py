@@ -91,7 +91,9 @@ class IssueVoided(Event):
 
 
 class IssueOverdue(Event):
-    """R2.4: the issue entered the overdue condition (once per entry, never per poll)."""
+    """R2.4: the issue entered the overdue condition (once per entry, never per poll).
+    ``imported``: the spell was replayed by an office backfill of historical records (R2.1), so
+    no overdue notice is due for it now (R5.1)."""
 
     SUBJECT = "issues.v1.overdue"
     type: Literal["issues.v1.overdue"] = "issues.v1.overdue"
@@ -99,6 +101,7 @@ class IssueOverdue(Event):
     unit_id: UnitId
     number: IssueNumber
     deadline: AwareDatetime
+    imported: bool = False
 
 
 class IssueTransferred(Event):

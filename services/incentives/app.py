@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -17,7 +19,8 @@ from .use_cases import IncentivesService
 
 
 def build(settings: IncentivesSettings | None = None) -> tuple[FastAPI, ServiceRuntime]:
-    """Wire the incentives service: its runtime, publisher, subscriber and HTTP app."""
+    """Wire the incentives service: its runtime, publisher, subscriber and HTTP app; the app's
+    lifespan is the runtime's, then the check of the fund settings against the stored funds."""
     settings = settings or IncentivesSettings()
     # RANKING is provisioned too (idempotent) so the consumer can start before ranking does.
     runtime = ServiceRuntime(
@@ -27,4 +30,14 @@ def build(settings: IncentivesSettings | None = None) -> tuple[FastAPI, ServiceR
     service = IncentivesService(runtime=runtime, fund_settings=settings.fund)
     subscribe(runtime, service)
     app = runtime.http_app("Chuangwen incentives", [router(service)])
+    runtime_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_lifespan(app):
+            # R6.1/R6.2: say at start which years' settings differ from their stored fund.
+            await service.check_fund_settings()
+            yield
+
+    app.router.lifespan_context = lifespan
     return app, runtime

@@ -2,7 +2,9 @@
 
 Amounts are shown in yuan with exactly two decimals beside the integer fen they come from
 (R6.1), and the last row is the total (合计), computed from the same fen, so that the file
-matches the ledger to the fen. Text that a spreadsheet would take for a formula is quoted.
+matches the ledger to the fen. Text that a spreadsheet would take for a formula stays text: in
+CSV it gets a leading ``'`` (the only way CSV has); in XLSX it is a string cell with the
+quote-prefix style, so the cell shows the text exactly, without a visible ``'``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ HEADERS = (
 )
 YUAN_COLUMN = HEADERS.index("金额(元)")
 FEN_COLUMN = HEADERS.index("金额(分)")
+# Text from elsewhere (a unit's name, the rule version): quoted in CSV when formula-like.
+TEXT_COLUMNS = (HEADERS.index("单位"), HEADERS.index("规则版本"))
 CATEGORY_NAMES = {"department": "市直部门", "district": "区/县级市", "town": "镇/街"}  # R1.1
 KIND_NAMES = {"allocation": "分配", "adjustment": "调整"}  # R6.3, R6.4
 TOTAL = "合计"
@@ -78,12 +82,12 @@ def ledger_export(year: int, entries: Iterable[Mapping[str, Any]], tz: ZoneInfo)
                 e["revision"],
                 _local(e["cutoff"], tz).date().isoformat(),
                 e["unit_id"],
-                _text(e["name"] or e["unit_id"]),
+                e["name"] or e["unit_id"],
                 CATEGORY_NAMES.get(e["category"] or "", ""),
                 KIND_NAMES[e["kind"]],
                 fen_to_yuan(e["fen"]),
                 e["fen"],
-                _text(e["rule_version"]),
+                e["rule_version"],
                 _local(e["booked_at"], tz).isoformat(timespec="seconds"),
                 str(e["source_event_id"]),
             )
@@ -96,7 +100,7 @@ def to_csv(export: LedgerExport) -> ExportFile:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADERS)
-    writer.writerows(export.rows)
+    writer.writerows(_csv_text(row) for row in export.rows)
     writer.writerow(_total_row(export, fen_to_yuan(export.total_fen)))
     return ExportFile(
         f"{export.basename}.csv", "text/csv; charset=utf-8", out.getvalue().encode("utf-8-sig")
@@ -112,6 +116,10 @@ def to_xlsx(export: LedgerExport) -> ExportFile:
     sheet.append(HEADERS)
     for row in export.rows:
         sheet.append(_yuan_as_number(row))
+        for cell in sheet[sheet.max_row]:
+            if _formula_like(cell.value):
+                cell.data_type = "s"  # openpyxl takes "=..." for a formula: text it is
+                cell.quotePrefix = True
     sheet.append(_yuan_as_number(_total_row(export, fen_to_yuan(export.total_fen))))
     for cell in (*sheet[1], *sheet[sheet.max_row]):
         cell.font = Font(bold=True)
@@ -138,9 +146,17 @@ def _yuan_as_number(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*row[:YUAN_COLUMN], Decimal(row[YUAN_COLUMN]), *row[YUAN_COLUMN + 1 :])
 
 
-def _text(value: str) -> str:
-    """Keep a spreadsheet from evaluating text (a unit name is input from elsewhere)."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+def _formula_like(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(_FORMULA_STARTS)
+
+
+def _csv_text(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Keep a spreadsheet opening the CSV from evaluating text (a unit name is input from
+    elsewhere): a leading ``'``. Amounts are not text columns (``-0.07`` stays a number)."""
+    return tuple(
+        f"'{value}" if i in TEXT_COLUMNS and _formula_like(value) else value
+        for i, value in enumerate(row)
+    )
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> datetime:

@@ -6,25 +6,32 @@ every edition of a burst), n waits here while n-1 is being handled by this proce
 as soon as n-1 is settled or has given up. When n-1 is not in flight here (another replica, a
 later batch, a redelivery), waiting would block this consumer's batch for nothing: the caller
 naks instead (``NotReady``).
+
+Only the latest ``MAX_SETTLED`` settled editions are remembered (a long-running process would
+otherwise grow without limit). Forgetting is safe: an edition whose predecessor was forgotten
+is naked and retried, and the ledger itself decides (R6.2); only ``n - 1`` of an edition in
+hand is ever asked about, which is among the latest settled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator
 
 Key = tuple[int, int]  # (year, edition number)
+MAX_SETTLED = 256  # settled editions remembered: about five years of weekly editions
 
 
 class SettlementOrder:
     """Which editions this process is handling and has settled, and a way to wait for one."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_settled: int = MAX_SETTLED) -> None:
         self._changed = asyncio.Condition()
         self._in_flight: Counter[Key] = Counter()
-        self._settled: set[Key] = set()
+        self._settled: OrderedDict[Key, None] = OrderedDict()  # oldest first, bounded
+        self._max_settled = max_settled
 
     @contextlib.asynccontextmanager
     async def handling(self, year: int, number: int) -> AsyncIterator[None]:
@@ -34,11 +41,16 @@ class SettlementOrder:
             yield
         finally:
             self._in_flight[(year, number)] -= 1
+            if not self._in_flight[(year, number)]:
+                del self._in_flight[(year, number)]  # nor does this grow without limit
             await self._notify()
 
     async def settled(self, year: int, number: int) -> None:
         """Edition ``number`` of ``year`` is settled (committed) by this process."""
-        self._settled.add((year, number))
+        self._settled[(year, number)] = None
+        self._settled.move_to_end((year, number))
+        while len(self._settled) > self._max_settled:
+            self._settled.popitem(last=False)
         await self._notify()
 
     async def wait_for(self, year: int, number: int, seconds: float) -> bool:

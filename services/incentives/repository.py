@@ -31,7 +31,8 @@ class Fund:
 
 async def lock_fund(conn: Conn, year: int, fund: int, planned_editions: int) -> Fund:
     """The year's fund row, created from the settings on first use, locked until commit (R6.2:
-    one settlement of a year at a time, across replicas)."""
+    one settlement of a year at a time, across replicas). An existing row is returned as
+    stored, whatever ``fund`` and ``planned_editions`` say: the caller compares them."""
     await conn.execute(
         "INSERT INTO funds (year, fund, planned_editions) VALUES (%s, %s, %s)"
         " ON CONFLICT (year) DO NOTHING",
@@ -158,6 +159,12 @@ async def save_unit_names(
             [names[u][1] for u in ids],
         ),
     )
+
+
+async def stored_funds(conn: Conn) -> list[dict[str, Any]]:
+    """Every year's stored fund and E (R6.1, R6.2), oldest year first."""
+    cur = await conn.execute("SELECT year, fund, planned_editions FROM funds ORDER BY year")
+    return list(await cur.fetchall())
 
 
 # -- read side -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ in one transaction (STYLE.md 3)."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from faststream.nats import NatsMessage
+from prometheus_client import Counter
 
 from services.contracts.ranking import EditionPublished
 from services.runtime.db import Conn
@@ -22,7 +24,7 @@ from services.runtime.http import NotFound
 from services.runtime.service import ServiceRuntime, stream_position
 
 from . import repository as repo
-from .domain.fund import FundSettings
+from .domain.fund import FundMismatch, FundSettings, fund_mismatch
 from .domain.money import fen_to_yuan
 from .domain.pool import remaining_fund
 from .domain.settlement import EditionSummary, decide, waits_for
@@ -31,6 +33,40 @@ from .exports import ExportFile, ledger_export, to_csv, to_xlsx
 from .ordering import SettlementOrder
 
 EDITIONS_CONSUMER = "incentives-ranking-v1-edition_published"
+log = logging.getLogger(__name__)
+FUND_MISMATCHES = Counter(
+    "chuangwen_incentives_fund_settings_mismatch_total",
+    "Settlements refused because the fund settings differ from the year's stored fund",
+    ["year"],
+)
+
+
+class FundSettingsMismatch(RuntimeError):
+    """The fund settings of a year differ from the fund its ledger was settled against.
+
+    The rule (R6.1, R6.2): a year's fund and E are fixed by its first settlement (the stored
+    ``funds`` row); no money moves in that year while the settings disagree. The handler fails
+    with this error: an ERROR log with both values, ``chuangwen_incentives_fund_settings_
+    mismatch_total`` and the runtime's failure metric; the edition is retried with backoff and
+    dead-lettered at ``max_deliver`` (later editions of the year then wait for it). To resume,
+    either restore the settings, or, as a deliberate decision, change the stored row to the new
+    numbers (``UPDATE funds SET fund = ..., planned_editions = ... WHERE year = ...``; the
+    database still refuses a fund below what is allocated) and replay the dead letter.
+    """
+
+    def __init__(self, mismatch: FundMismatch) -> None:
+        super().__init__(mismatch.describe())
+        self.mismatch = mismatch
+
+
+def _mismatch_fields(mismatch: FundMismatch) -> dict[str, int]:
+    return {
+        "year": mismatch.year,
+        "stored_fund_fen": mismatch.stored_fund_fen,
+        "settings_fund_fen": mismatch.settings_fund_fen,
+        "stored_planned_editions": mismatch.stored_planned_editions,
+        "settings_planned_editions": mismatch.settings_planned_editions,
+    }
 
 
 @dataclass
@@ -82,6 +118,13 @@ class IncentivesService:
             self.fund_settings.fund_for(edition.year),
             self.fund_settings.planned_editions_for(edition.year),
         )
+        mismatch = fund_mismatch(self.fund_settings, fund.year, fund.fund, fund.planned_editions)
+        if mismatch is not None:  # R6.1/R6.2: never settle against numbers other than stored
+            FUND_MISMATCHES.labels(str(fund.year)).inc()
+            log.error(
+                "settlement refused: %s", mismatch.describe(), extra=_mismatch_fields(mismatch)
+            )
+            raise FundSettingsMismatch(mismatch)
         state = await repo.load_ledger(conn, fund)
         earlier = waits_for(state, edition)
         if earlier is not None:  # R6.2
@@ -105,6 +148,25 @@ class IncentivesService:
             stream_seq=seq,
         )
         await self.runtime.commit(conn, [allocated])
+
+    async def check_fund_settings(self) -> list[FundMismatch]:
+        """At start: a WARNING for each year whose stored fund differs from the settings (its
+        settlements will be refused, see `FundSettingsMismatch`); returns those years."""
+        async with self.runtime.pool.connection() as conn:
+            rows = await repo.stored_funds(conn)
+        found = []
+        for row in rows:
+            mismatch = fund_mismatch(
+                self.fund_settings, row["year"], row["fund"], row["planned_editions"]
+            )
+            if mismatch is not None:
+                found.append(mismatch)
+                log.warning(
+                    "%s; its editions will not be settled until they agree",
+                    mismatch.describe(),
+                    extra=_mismatch_fields(mismatch),
+                )
+        return found
 
     # -- queries -----------------------------------------------------------------------------
     async def fund(self, year: int) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from services.runtime.service import ServiceRuntime
 
 from . import repository as repo
 from .domain import units
-from .domain.errors import DomainError
+from .domain.errors import DomainError, InvalidCommand
 from .events import unit_event
+from .spreadsheets import SheetRow
 
 UnitDecision = Callable[[dict[str, units.Unit]], tuple[units.Unit, units.UnitEvent | None]]
 
@@ -89,7 +90,7 @@ class UnitDirectory:
         async with self.runtime.pool.connection() as conn:
             return await repo.list_units(conn)
 
-    async def import_rows(self, rows: list[dict[str, str]]) -> dict[str, Any]:
+    async def import_rows(self, rows: list[SheetRow]) -> dict[str, Any]:
         """R1.2 bulk import: every row validated first (districts and departments before
         towns, so a town may name a district of the same file); any rejected row rejects the
         whole file with a per-row report. Existing units are updated, new ones registered."""
@@ -98,7 +99,7 @@ class UnitDirectory:
         async with self.runtime.transaction() as conn:
             ids = [c.unit_id for _, c in commands] + [c.parent_id for _, c in commands]
             directory = await repo.load_units_with_children(conn, ids)
-            changed: list[tuple[units.Unit, units.UnitEvent]] = []
+            changed: list[tuple[int, units.Unit, units.UnitEvent]] = []
             for line, cmd in sorted(commands, key=lambda lc: (lc[1].category == "town", lc[0])):
                 known = cmd.unit_id in directory
                 decide = self._updater(cmd) if known else self._registrar(cmd)
@@ -111,11 +112,16 @@ class UnitDirectory:
                 kind = "unchanged" if event is None else "updated" if known else "registered"
                 counts[kind] += 1
                 if event is not None:
-                    changed.append((unit, event))
+                    changed.append((line, unit, event))
             if rejected:
                 raise ImportRejected(sorted(rejected, key=lambda r: r["row"]))
-            for unit, event in changed:
-                await self._save(conn, unit, event)
+            for line, unit, event in changed:
+                try:
+                    await self._save(conn, unit, event)
+                except DomainError as exc:
+                    raise ImportRejected(
+                        [row_error(line, unit.unit_id, "<row>", str(exc))]
+                    ) from None
         return {"imported": len(commands), **counts}
 
     def _registrar(self, data: RegisterUnit) -> UnitDecision:
@@ -153,18 +159,25 @@ class UnitDirectory:
         return unit_view(unit)
 
     async def _save(self, conn: Conn, unit: units.Unit, event: units.UnitEvent) -> None:
-        await repo.save_unit(conn, unit, event.occurred_at)
+        if event.kind is units.UnitEventKind.REGISTERED:
+            try:
+                await repo.insert_unit(conn, unit, event.occurred_at)
+            except repo.UnitExists:
+                # Registered concurrently since we looked: the answer the domain gives.
+                raise InvalidCommand(f"unit {unit.unit_id!r} is already registered") from None
+        else:
+            await repo.update_unit(conn, unit, event.occurred_at)
         await self.runtime.commit(conn, [unit_event(event, self.new_id)])
 
 
 def _parse_rows(
-    rows: list[dict[str, str]],
+    rows: list[SheetRow],
 ) -> tuple[list[tuple[int, RegisterUnit]], list[dict[str, Any]]]:
-    """Validate each spreadsheet row as a unit (row 2 is the first under the header)."""
+    """Validate each spreadsheet row as a unit, named by its line in the file."""
     commands: list[tuple[int, RegisterUnit]] = []
     rejected: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for line, row in enumerate(rows, start=2):
+    for line, row in ((r.line, r.values) for r in rows):
         values = {k: v for k, v in row.items() if v not in ("", None)}
         try:
             cmd = RegisterUnit.model_validate(values)

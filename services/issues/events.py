@@ -111,7 +111,8 @@ def issue_event(event: dom.IssueEvent, new_id: Callable[[], UUID], actor: str) -
 def overdue_event(
     event: dom.IssueBecameOverdue, number: str, new_id: Callable[[], UUID]
 ) -> wire.IssueOverdue:
-    """R2.4: the issue entered the overdue condition (the number is for the notice, R5.1)."""
+    """R2.4: the issue entered the overdue condition (the number is for the notice, R5.1);
+    ``imported`` for a spell a backfill replayed (no notice is due for it)."""
     return wire.IssueOverdue(
         event_id=new_id(),
         occurred_at=event.occurred_at,
@@ -122,4 +123,5 @@ def overdue_event(
         unit_id=event.unit_id,
         number=number,
         deadline=event.deadline,
+        imported=event.imported,
     )

@@ -56,14 +56,23 @@ class OverdueScheduler:
         return len(decided)
 
     async def run_once(self) -> int:
-        """Sweep until a batch comes back short, then the other chores."""
+        """Sweep until a batch comes back short, then the other chores. Each chore is tried on
+        its own: a failing sweep does not stop the daily draw (R2.5), nor one chore the next;
+        a failure is logged and the next poll retries it."""
         total = 0
-        while (found := await self.sweep()) > 0:
-            total += found
-            if found < self.batch:
-                break
+        try:
+            while (found := await self.sweep()) > 0:
+                total += found
+                if found < self.batch:
+                    break
+        except Exception:
+            log.warning("overdue sweep failed; will retry", exc_info=True)
         for chore in self.also:
-            await chore()
+            try:
+                await chore()
+            except Exception:
+                name = getattr(chore, "__qualname__", repr(chore))
+                log.warning("scheduled chore %s failed; will retry", name, exc_info=True)
         return total
 
     async def _run(self) -> None:
@@ -74,7 +83,7 @@ class OverdueScheduler:
                 raise
             except Exception:
                 # The database is away, or a bug: the flag is unchanged, the next poll retries.
-                log.warning("overdue sweep failed; will retry", exc_info=True)
+                log.warning("scheduler poll failed; will retry", exc_info=True)
             await asyncio.sleep(self.poll_seconds)
 
     def start(self) -> None:

@@ -50,7 +50,11 @@ def encode_cursor(reported_at: datetime, issue_id: UUID) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         at, _, issue_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), UUID(issue_id)
+        reported_at = datetime.fromisoformat(at)
+        if reported_at.utcoffset() is None:
+            # A naive instant would be read in the session's time zone: not our cursor.
+            raise ValueError("naive instant")
+        return reported_at, UUID(issue_id)
     except ValueError as exc:
         raise ValueError("not a cursor from a previous page") from exc
 

@@ -42,10 +42,13 @@ class Reinspections:
         """The scheduler's daily chore: make today's draw if no replica has yet."""
         await self.ensure_draw(self.today())
 
-    async def ensure_draw(self, day: date) -> None:
-        """R2.5: draw ``day``'s re-inspections once; a later call finds it made."""
+    def _require_due(self, day: date) -> None:
         if day > self.today():
             raise InvalidCommand(f"the draw of {day} cannot be made before that day")
+
+    async def ensure_draw(self, day: date) -> None:
+        """R2.5: draw ``day``'s re-inspections once; a later call finds it made."""
+        self._require_due(day)
         async with self.runtime.transaction() as conn:
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"draw:{day}",)
@@ -68,7 +71,9 @@ class Reinspections:
             return await store.reinspections_of(conn, day)
 
     async def add(self, data: ReinspectionIn, who: Principal) -> dict[str, Any]:
-        """R2.5: the office adds any issue to a day's re-inspections."""
+        """R2.5: the office adds any issue to a day's re-inspections (of a day whose draw is
+        due: refused before anything is written otherwise)."""
+        self._require_due(data.date)
         async with self.runtime.transaction() as conn:
             await _require_issue(conn, data)
             await store.add_reinspection(

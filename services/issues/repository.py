@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from services.runtime.db import Conn
@@ -60,23 +61,50 @@ async def unit_for_report(conn: Conn, unit_id: str) -> Unit | None:
     return None if row is None else _unit(row)
 
 
-async def save_unit(conn: Conn, unit: Unit, at: Any) -> None:
-    await conn.execute(
-        "INSERT INTO units (unit_id, name, category, parent_id, active, version, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (unit_id) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category,"
-        " parent_id = EXCLUDED.parent_id, active = EXCLUDED.active, version = EXCLUDED.version,"
-        " updated_at = EXCLUDED.updated_at",
+class UnitExists(Exception):
+    """The unit id is already in the table (a concurrent registration won the race)."""
+
+
+async def insert_unit(conn: Conn, unit: Unit, at: Any) -> None:
+    """R1.2: a registration is a plain INSERT, so two concurrent registrations of one new
+    unit_id cannot both succeed (the loser's FOR UPDATE found no row to lock). The unique
+    violation aborts the caller's transaction, which then rolls back."""
+    try:
+        await conn.execute(
+            "INSERT INTO units (unit_id, name, category, parent_id, active, version, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                unit.unit_id,
+                unit.name,
+                str(unit.category),
+                unit.parent_id,
+                unit.active,
+                unit.version,
+                at,
+            ),
+        )
+    except UniqueViolation:
+        raise UnitExists(unit.unit_id) from None
+
+
+async def update_unit(conn: Conn, unit: Unit, at: Any) -> None:
+    """Write a change of a unit loaded FOR UPDATE; the version check guards a lost update."""
+    cur = await conn.execute(
+        "UPDATE units SET name = %s, category = %s, parent_id = %s, active = %s, version = %s,"
+        " updated_at = %s WHERE unit_id = %s AND version = %s",
         (
-            unit.unit_id,
             unit.name,
             str(unit.category),
             unit.parent_id,
             unit.active,
             unit.version,
             at,
+            unit.unit_id,
+            unit.version - 1,
         ),
     )
+    if cur.rowcount != 1:
+        raise RuntimeError(f"unit {unit.unit_id} changed concurrently")
 
 
 async def list_units(conn: Conn) -> list[dict[str, Any]]:
@@ -162,12 +190,26 @@ async def issue_for_request(conn: Conn, request_id: UUID) -> Issue | None:
     return None if row is None else issue_from_row(row)
 
 
-async def insert_issue(conn: Conn, issue: Issue, request_id: UUID | None) -> None:
+async def issues_under_keys(
+    conn: Conn, ledger_numbers: list[str], request_ids: list[UUID]
+) -> list[dict[str, Any]]:
+    """R2.1: the issues already stored under any of these backfill keys."""
+    cur = await conn.execute(
+        "SELECT number, ledger_number, request_id FROM issues"
+        " WHERE ledger_number = ANY(%s) OR request_id = ANY(%s)",
+        (ledger_numbers, request_ids),
+    )
+    return list(await cur.fetchall())
+
+
+async def insert_issue(
+    conn: Conn, issue: Issue, request_id: UUID | None, ledger_number: str | None = None
+) -> None:
     await conn.execute(
         "INSERT INTO issues (issue_id, number, unit_id, category, found_at, reported_at,"
         " deadline, state, rework_count, version, first_rectified_at, imported, updated_at,"
-        " overdue_emitted, requested_deadline, details, request_id)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " overdue_emitted, requested_deadline, details, request_id, ledger_number)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             issue.issue_id,
             issue.number,
@@ -186,6 +228,7 @@ async def insert_issue(conn: Conn, issue: Issue, request_id: UUID | None) -> Non
             issue.requested_deadline,
             Jsonb(_details_json(issue.details)),
             request_id,
+            ledger_number,
         ),
     )
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from services.contracts.base import Contract, Reason, UnitId, Url
 from services.contracts.commands import IssueIntake, RegisterUnit, UnitFields
@@ -80,14 +80,32 @@ class Transition(Contract):
     deadline: AwareDatetime | None = None
 
 
+LedgerNumber = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)
+]
+
+
 class BackfillIssue(IssueIntake):
-    """R2.1: a historical issue with its original report time and transitions."""
+    """R2.1: a historical issue with its original report time and transitions. Each record
+    carries a key, its number in the office's original ledger and/or a ``request_id``: a
+    record already imported under its key is skipped, so re-uploading a ledger doubles
+    nothing."""
 
     reported_at: AwareDatetime
     transitions: Annotated[list[Transition], Field(max_length=100)] = []
+    ledger_number: LedgerNumber | None = None
+
+    @model_validator(mode="after")
+    def _has_a_key(self) -> BackfillIssue:
+        if self.ledger_number is None and self.request_id is None:
+            raise ValueError("a backfilled record needs its ledger_number (or a request_id)")
+        return self
 
 
 class BackfillIn(Contract):
-    """R2.1: an office backfill, imported all-or-nothing."""
+    """R2.1: an office backfill, imported all-or-nothing. The units' active flags are today's
+    (the directory keeps no history); ``allow_inactive_units`` lets the office import the
+    history of units that have been deactivated since."""
 
     issues: Annotated[list[BackfillIssue], Field(min_length=1, max_length=5000)]
+    allow_inactive_units: bool = False

@@ -4,22 +4,38 @@ WeCom group robot and the DingTalk robot with its signed URL.
 Secrets (webhook keys, robot keys in URLs, DingTalk signing secrets) stay ``SecretStr`` and
 never reach a log: URLs are logged with their query values masked, secrets as the redaction
 marker, and httpx's own request log is filtered the same way.
+
+SSRF (delivery.py): the client's connections go through `PinnedBackend`, which resolves the
+host once, checks every address and connects to a checked one; TLS still verifies and sends
+SNI for the URL's host name (httpcore passes it to ``start_tls``), and the Host header is the
+URL's. So a DNS answer that changes after the check (rebinding) never reaches a private address.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 from pydantic import SecretStr
 
-from .delivery import Outcome, UnsafeTarget, Verdict, guard_target, parse_retry_after
+from .delivery import (
+    Outcome,
+    Resolver,
+    UnsafeTarget,
+    Verdict,
+    check_url,
+    parse_retry_after,
+    public_addresses,
+    system_resolver,
+)
 from .domain.robots import dingtalk_message, dingtalk_signed_url, robot_verdict, wecom_message
 from .domain.webhook_signature import signed_headers
 
@@ -55,7 +71,8 @@ logging.getLogger("httpx").addFilter(_RedactHttpxUrls())
 
 @dataclass(frozen=True)
 class Target:
-    """Where one delivery goes; ``channel`` names it (and its rate limit)."""
+    """Where one delivery goes; ``channel`` names it (a robot's rate limit is per URL:
+    ``domain.robots.pace_key``)."""
 
     channel: str
     kind: ChannelKind
@@ -67,19 +84,97 @@ class Target:
         return self.kind != "webhook"
 
 
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend with the SSRF check at the socket: ``connect_tcp`` resolves
+    the host once through ``resolver``, refuses (`UnsafeTarget`) unless every address is public
+    (``allow_private`` waives that, dev/test), then connects to those very addresses, never to
+    the name, so nothing resolves it again between check and connect."""
+
+    def __init__(
+        self,
+        allow_private: bool,
+        resolver: Resolver = system_resolver,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self._allow_private = allow_private
+        self._resolver = resolver
+        self._inner = httpcore.AnyIOBackend() if inner is None else inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                if self._allow_private:
+                    addresses = list(await self._resolver(host, port))
+                else:
+                    addresses = await public_addresses(host, port, self._resolver)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+        except OSError as exc:  # only when private targets are allowed: dev and tests
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+        failure: Exception = httpcore.ConnectError(f"{host} has no address")
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise UnsafeTarget("notices are never sent to a unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over `PinnedBackend`. httpx 0.28 takes no network backend, so its
+    connection pool is replaced by an equal one that has it (``_pool`` is what the transport
+    sends through; pinned by tests/integration/notify/test_delivery_adapter.py)."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
+        super().__init__(trust_env=False)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
 class Sender:
-    """Sends notices to any channel; owns one httpx client that never follows redirects."""
+    """Sends notices to any channel; owns one httpx client that never follows redirects and
+    connects only to addresses that passed the SSRF check (`PinnedBackend`)."""
 
     def __init__(
         self,
         timeout: float,
         allow_private: bool,
         allowed_hosts: Mapping[str, frozenset[str]],
+        resolver: Resolver = system_resolver,
     ) -> None:
         self._allow_private = allow_private
         self._allowed_hosts = allowed_hosts
         self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            trust_env=False,
+            transport=_PinnedTransport(PinnedBackend(allow_private, resolver)),
         )
 
     async def send(
@@ -88,7 +183,7 @@ class Sender:
         """One attempt; ``msg_id`` is the same on every retry of a delivery."""
         try:
             hosts = self._allowed_hosts.get(target.kind, frozenset())
-            await guard_target(target.url, self._allow_private, hosts)
+            check_url(target.url, self._allow_private, hosts)  # its addresses: PinnedBackend
             url, body, headers = self._request(target, msg_id, payload, now)
         except (UnsafeTarget, ValueError) as exc:
             return Outcome(Verdict.PERMANENT, None, f"target refused: {exc}")
@@ -107,6 +202,8 @@ class Sender:
                 status = r.status_code
                 retry_after = parse_retry_after(r.headers.get("retry-after"), now)
                 answer = await _read_bounded(r) if target.is_robot and status == 200 else b""
+        except UnsafeTarget as exc:  # raised by PinnedBackend as it connects
+            return Outcome(Verdict.PERMANENT, None, f"target refused: {exc}")
         except httpx.TimeoutException:
             return Outcome(Verdict.RETRY, None, "timeout")
         except httpx.TransportError as exc:

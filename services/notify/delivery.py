@@ -4,6 +4,10 @@ Outcomes: 2xx = delivered; 408/429 (honouring ``Retry-After``), 5xx, timeouts an
 errors = retry; any other status (redirects are not followed) = permanent failure. The SSRF
 guard refuses targets outside the host allow-list or resolving to loopback, private,
 link-local or reserved addresses unless ``allow_private`` (dev/test).
+
+The addresses are checked where the connection is made (``channels.PinnedBackend``): the host
+is resolved once, every address checked, and the socket opened to a checked address, so a DNS
+answer that changes between check and connect (rebinding) cannot reach a private address.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -46,12 +51,19 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def guard_target(
-    url: str, allow_private: bool, allowed_hosts: frozenset[str] = frozenset()
-) -> None:
-    """Raise `UnsafeTarget` unless ``url`` is http(s), its host is in ``allowed_hosts`` (when
-    that is not empty) and every address it resolves to is public; ``allow_private`` (dev and
-    tests) waives the last two."""
+# (host, port) -> the addresses it resolves to; injectable so tests can play DNS.
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The host's addresses as the operating system resolves them (an IP literal: itself)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def check_url(url: str, allow_private: bool, allowed_hosts: frozenset[str] = frozenset()) -> None:
+    """Raise `UnsafeTarget` unless ``url`` is http(s) with a host on ``allowed_hosts`` (when
+    that is not empty; ``allow_private`` waives the list). No DNS: see `public_addresses`."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeTarget("the webhook target must be an http(s) URL with a host")
@@ -59,15 +71,35 @@ async def guard_target(
         return
     if allowed_hosts and parts.hostname.lower() not in allowed_hosts:
         raise UnsafeTarget(f"{parts.hostname} is not on the channel's host allow-list")
+
+
+async def public_addresses(host: str, port: int, resolver: Resolver = system_resolver) -> list[str]:
+    """The addresses ``host`` resolves to, once; `UnsafeTarget` unless every one is public."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
-        )
+        addresses = list(await resolver(host, port))
     except OSError as exc:
-        raise UnsafeTarget(f"cannot resolve {parts.hostname}: {exc}") from None
-    addresses = {str(info[4][0]) for info in infos}
+        raise UnsafeTarget(f"cannot resolve {host}: {exc}") from None
     if not addresses or not all(is_public_address(a) for a in addresses):
-        raise UnsafeTarget(f"{parts.hostname} resolves to a non-public address")
+        raise UnsafeTarget(f"{host} resolves to a non-public address")
+    return addresses
+
+
+async def guard_target(
+    url: str,
+    allow_private: bool,
+    allowed_hosts: frozenset[str] = frozenset(),
+    resolver: Resolver = system_resolver,
+) -> None:
+    """Raise `UnsafeTarget` unless ``url`` is http(s), its host is in ``allowed_hosts`` (when
+    that is not empty) and every address it resolves to is public; ``allow_private`` (dev and
+    tests) waives the last two. A check ahead of time only: the sender connects through
+    ``channels.PinnedBackend``, which checks the addresses it actually connects to."""
+    check_url(url, allow_private, allowed_hosts)
+    if allow_private:
+        return
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    await public_addresses(parts.hostname, parts.port or 443, resolver)
 
 
 def backoff_seconds(attempt: int, base: float, cap: float, jitter: float) -> float:

@@ -180,12 +180,14 @@ async def record_attempt(
     status_code: int | None,
     detail: str,
     next_attempt_at: datetime,
+    pace_key: str | None = None,
 ) -> None:
-    """Log one attempt and move the delivery to its new status."""
+    """Log one attempt (with the robot's ``pace_key``, the rate limit's identity) and move the
+    delivery to its new status."""
     await conn.execute(
         "INSERT INTO delivery_attempts (delivery_id, attempt, at, outcome, status_code, detail,"
-        " channel) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (delivery_id, attempt, at, outcome, status_code, detail, channel),
+        " channel, pace_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (delivery_id, attempt, at, outcome, status_code, detail, channel, pace_key),
     )
     await conn.execute(
         "UPDATE deliveries SET status = %s, attempts = %s, chain_attempts = %s,"
@@ -217,19 +219,20 @@ async def postpone(conn: Conn, delivery_id: UUID, until: datetime) -> None:
     )
 
 
-async def send_log(conn: Conn, channel: str, since: datetime) -> list[datetime]:
-    """When ``channel`` was sent to since ``since``: the rate limiter's input."""
+async def send_log(conn: Conn, pace_key: str, since: datetime) -> list[datetime]:
+    """When the robot ``pace_key`` was sent to since ``since``, over every channel that shares
+    it: the rate limiter's input."""
     cur = await conn.execute(
-        "SELECT at FROM delivery_attempts WHERE channel = %s AND at > %s ORDER BY at",
-        (channel, since),
+        "SELECT at FROM delivery_attempts WHERE pace_key = %s AND at > %s ORDER BY at",
+        (pace_key, since),
     )
     return [row["at"] for row in await cur.fetchall()]
 
 
-async def lock_channel(conn: Conn, channel: str) -> bool:
-    """One sender per paced channel at a time, across replicas (until the transaction ends)."""
+async def lock_robot(conn: Conn, pace_key: str) -> bool:
+    """One sender per paced robot at a time, across replicas (until the transaction ends)."""
     cur = await conn.execute(
-        "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS mine", (f"channel:{channel}",)
+        "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS mine", (f"pace:{pace_key}",)
     )
     row = await cur.fetchone()
     return bool(row and row["mine"])

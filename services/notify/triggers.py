@@ -102,9 +102,15 @@ class Triggers:
         return await self.service.runtime.apply_once(_consumer(event.SUBJECT), event, msg, apply)
 
     async def issue_overdue(self, event: wire.IssueOverdue, msg: NatsMessage) -> bool:
-        """R5.1/R2.4: the overdue notice to the unit and to the supervising office."""
+        """R5.1/R2.4: the overdue notice to the unit and to the supervising office.
+
+        A backfilled issue's historical overdue period (R2.1 ``imported``) was handled by the
+        office long before this system existed: it sends nothing (the event is still marked
+        applied, so a redelivery stays a duplicate)."""
 
         async def apply(conn: Conn) -> None:
+            if event.imported:  # R5.1/R2.1: no notice for a backfilled ledger's past
+                return
             known = (await tracked.load(conn, event.issue_id)).details
             facts = IssueFacts(
                 issue_id=str(event.issue_id),

@@ -103,10 +103,16 @@ class NotifyService:
                 )
 
     async def record_outcome(
-        self, conn: Conn, row: dict[str, Any], outcome: Outcome, retry_in: timedelta
+        self,
+        conn: Conn,
+        row: dict[str, Any],
+        outcome: Outcome,
+        retry_in: timedelta,
+        pace_key: str | None = None,
     ) -> None:
         """One attempt's result, in the caller's transaction: delivered, retried later or
-        failed for good, with ``notify.v1.delivered``/``failed`` staged beside the status."""
+        failed for good, with ``notify.v1.delivered``/``failed`` staged beside the status.
+        ``pace_key`` names the robot the attempt went to (its rate limit's send log)."""
         at = self.now()
         attempt, chain_attempt = row["attempts"] + 1, row["chain_attempts"] + 1
         if outcome.verdict is Verdict.RETRY and chain_attempt < self.max_attempts:
@@ -127,6 +133,7 @@ class NotifyService:
             status_code=outcome.status_code,
             detail=outcome.detail,
             next_attempt_at=at + retry_in if status == "pending" else at,
+            pace_key=pace_key,
         )
         if status == "failed":  # R5: given up: notify.v1.failed and a dead letter
             await repo.dead_letter(conn, row, chain_attempt, outcome.detail, at)

@@ -6,9 +6,10 @@ replicas never send the same row at once; the outcome, the next attempt and the
 ``notify.v1.*`` event commit together. A crash mid-batch rolls back and the batch is sent again
 (at-least-once; receivers deduplicate on ``webhook-id``, the same on every retry).
 
-Robots are paced (R5: 20 messages a minute each): per channel, under an advisory lock, the
-rate limiter reads the channel's send log; what may not go now is queued for the instant it
-may, without spending an attempt.
+Robots are paced (R5: 20 messages a minute each): per robot (``pace_key``: its URL, so two
+recipients' channels sharing one robot share its limit), under an advisory lock, the rate
+limiter reads the robot's send log; what may not go now is queued for the instant it may,
+without spending an attempt.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from . import repository as repo
 from .channels import Sender, Target
 from .delivery import Outcome, Verdict, backoff_seconds
 from .domain.rate_limit import RateLimit, pace
+from .domain.robots import pace_key
 from .settings import NotifySettings
 from .triggers import Triggers
 from .use_cases import DEFAULT_CHANNEL, NotifyService
@@ -77,8 +79,13 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         while True:
+            # Two chores, each on its own: a reminder that cannot be planned (a bad tracked
+            # issue) must not stop deliveries, nor a failed batch the reminders.
             try:
                 await self._triggers.remind_due(self._settings.reminder_batch)
+            except Exception:
+                log.exception("planning reminders failed; retrying after the poll interval")
+            try:
                 sent = await self.run_once()
             except Exception:
                 log.exception("delivery batch failed; retrying after the poll interval")
@@ -96,6 +103,9 @@ class DeliveryWorker:
             rows = await repo.claim_due(conn, now, self._settings.delivery_batch)
             ready: list[tuple[dict[str, Any], Target]] = []
             by_channel: dict[str, list[dict[str, Any]]] = {}
+            # R5: a robot takes 20 a minute however many channels (recipients) share its URL,
+            # so robots are paced per robot, not per channel.
+            by_robot: dict[str, list[tuple[dict[str, Any], Target]]] = {}
             for row in rows:
                 by_channel.setdefault(row["channel"], []).append(row)
             for channel, queued in by_channel.items():
@@ -104,22 +114,26 @@ class DeliveryWorker:
                     reason = NO_RECEIVER if channel == DEFAULT_CHANNEL else NO_CHANNEL
                     for row in queued:
                         await service.skip(conn, row, reason)
-                    continue
-                if target.is_robot:
-                    if not await repo.lock_channel(conn, channel):
-                        continue  # another replica is sending to this robot right now
-                    since = now - self._limit.window
-                    times = pace(
-                        await repo.send_log(conn, channel, since), len(queued), now, self._limit
+                elif target.is_robot:
+                    by_robot.setdefault(pace_key(target.url), []).extend(
+                        (row, target) for row in queued
                     )
-                    for row, at in zip(queued, times, strict=True):
-                        if at > now:
-                            await repo.postpone(conn, row["delivery_id"], at)
-                    queued = [row for row, at in zip(queued, times, strict=True) if at <= now]
-                ready += [(row, target) for row in queued]
+                else:
+                    ready += [(row, target) for row in queued]
+            for key, paced in by_robot.items():
+                if not await repo.lock_robot(conn, key):
+                    continue  # another replica is sending to this robot right now
+                since = now - self._limit.window
+                times = pace(await repo.send_log(conn, key, since), len(paced), now, self._limit)
+                for (row, _), at in zip(paced, times, strict=True):
+                    if at > now:
+                        await repo.postpone(conn, row["delivery_id"], at)
+                ready += [sent for sent, at in zip(paced, times, strict=True) if at <= now]
             outcomes = await asyncio.gather(*(self._send(row, t) for row, t in ready))
-            for (row, _), outcome in zip(ready, outcomes, strict=True):
-                await service.record_outcome(conn, row, outcome, self._retry_in(row, outcome))
+            for (row, target), outcome in zip(ready, outcomes, strict=True):
+                robot = pace_key(target.url) if target.is_robot else None
+                retry_in = self._retry_in(row, outcome)
+                await service.record_outcome(conn, row, outcome, retry_in, robot)
         return len(rows)
 
     def _target(self, row: dict[str, Any]) -> Target | None:
@@ -134,12 +148,24 @@ class DeliveryWorker:
         return Target(row["channel"], row["kind"], row["url"], secret)
 
     async def _send(self, row: dict[str, Any], target: Target) -> Outcome:
+        """One attempt; never raises (but for cancellation): an unexpected error is this row's
+        outcome, retried later, so it cannot roll back the batch and resend every other row
+        that was already delivered."""
         assert self.sender is not None
         # A resend is a new message to the receiver: it gets a webhook-id of its own.
         msg_id = str(row["delivery_id"])
         if row["resends"]:
             msg_id += f".{row['resends']}"
-        outcome = await self.sender.send(target, msg_id, row["payload"], self._service.now())
+        try:
+            outcome = await self.sender.send(target, msg_id, row["payload"], self._service.now())
+        except Exception as exc:
+            # Only the type: a message or traceback could carry a robot key (channels.py).
+            detail = f"unexpected error: {type(exc).__name__}"
+            log.error(
+                "delivery attempt raised; it will be retried",
+                extra={"delivery_id": str(row["delivery_id"]), "detail": detail},
+            )
+            return Outcome(Verdict.RETRY, None, detail)
         if outcome.verdict is not Verdict.DELIVERED:
             log.warning(
                 "delivery attempt failed",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,19 +14,61 @@ from zoneinfo import ZoneInfo
 
 from services.contracts.ranking import EditionPublished, RatesPublished
 from services.runtime.db import Conn
+from services.runtime.http import DomainConflict
 from services.runtime.outbox import stage_raw
 from services.runtime.service import ServiceRuntime
 
-from . import store
+from . import metrics, store
 from .domain.canonical import canonical_json
 from .domain.edition import EditionContent, compute_edition
 from .domain.payload import content_payload, edition_payload, instant_text, payload_digest
 from .domain.rate_report import rate_report
 from .domain.rules import RankingRules
+from .progress import behind, wait_caught_up
 from .projection import input_positions, load_facts
 
+log = logging.getLogger(__name__)
 PRODUCER = "ranking"
 _PUBLISH_LOCK = 0x52414E4B  # serialises publication across replicas ("RANK")
+CATCH_UP_SECONDS = 10.0
+
+
+class FutureCutoff(ValueError):
+    """R4.1: an edition is published only once its cutoff has passed (HTTP 422); events up to
+    a future cutoff can still arrive, and its first revision would settle a pool (R6.2)."""
+
+    def __init__(self, cutoff: datetime, now: datetime) -> None:
+        super().__init__(
+            f"the cutoff {instant_text(cutoff)} is in the future (now {instant_text(now)}):"
+            " an edition can be published only once its cutoff has passed; a preview of a"
+            " future cutoff is allowed"
+        )
+
+
+class ProjectionBehind(DomainConflict):
+    """The projection has not applied its input streams up to their last sequences (HTTP 409):
+    an edition from a partial projection would be wrong, and its first revision fixes the
+    edition's pool (R6.2)."""
+
+    def __init__(
+        self, ends: dict[str, int], missing: dict[str, int], waited: float, forceable: bool
+    ) -> None:
+        where = ", ".join(
+            f"{stream} at #{ends[stream] - n} of #{ends[stream]}" for stream, n in missing.items()
+        )
+        hint = (
+            ' The office can publish from what has been applied with "force": true.'
+            if forceable
+            else ""
+        )
+        super().__init__(
+            f"the projection is behind its input streams ({where}) after waiting {waited:g} s;"
+            " it is catching up, or a message was dead-lettered after max_deliver (see"
+            f" dlq.ranking) and holds the position back until it is replayed.{hint}",
+            behind=missing,
+            stream_ends=ends,
+        )
+        self.ends, self.missing = ends, missing
 
 
 @dataclass
@@ -37,6 +80,8 @@ class EditionsService:
     tz: ZoneInfo
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     new_id: Callable[[], UUID] = uuid.uuid4
+    # How long publish and preview wait for the projection to reach the streams' ends.
+    catch_up_seconds: float = CATCH_UP_SECONDS
 
     async def _compute(self, conn: Conn, cutoff: datetime) -> tuple[EditionContent, dict[str, int]]:
         positions = await input_positions(conn)
@@ -52,10 +97,27 @@ class EditionsService:
         return content, positions
 
     async def preview(self, cutoff: datetime) -> dict[str, Any]:
-        """R4.1 dry run: the edition as it would be published now, without publishing it."""
+        """R4.1 dry run: the edition as it would be published now, without publishing it.
+
+        It waits (bounded) for the projection like `publish`, but answers anyway: ``caught_up``
+        false with ``behind`` per stream when it is computed from a partial projection, and
+        ``cutoff_in_future`` true (with a note) when the cutoff has not passed yet, so that
+        events up to it can still change it and it cannot be published yet."""
+        ends, _ = await wait_caught_up(self.runtime, self.catch_up_seconds)
         async with self.runtime.pool.connection() as conn:
             content, positions = await self._compute(conn, cutoff)
-        return {**content_payload(content), "input_positions": positions, "preview": True}
+        result = {**content_payload(content), "input_positions": positions, "preview": True}
+        missing = behind(ends, positions)
+        result["caught_up"] = not missing
+        if missing:
+            result["behind"] = missing
+        result["cutoff_in_future"] = future = cutoff > self.now()
+        if future:
+            result["note"] = (
+                "provisional: the cutoff is in the future, so later events can still change"
+                " this edition; it can be published only once the cutoff has passed"
+            )
+        return result
 
     async def rates(self, at: datetime) -> dict[str, Any]:
         """R3: every unit's rates as of ``at``, from the facts applied so far."""
@@ -64,12 +126,47 @@ class EditionsService:
             units, issues, _ = await load_facts(conn, positions)
         return {**rate_report(at, units, issues), "input_positions": positions}
 
-    async def publish(self, cutoff: datetime, *, scheduled: bool = False) -> dict[str, Any]:
+    async def publish(
+        self, cutoff: datetime, *, scheduled: bool = False, force: bool = False
+    ) -> dict[str, Any]:
         """R4.1: publish the edition for ``cutoff``; the same content twice is the same
         edition, different content is a new revision of the same number.
 
+        A cutoff in the future is refused (`FutureCutoff`). The streams' last sequences are
+        read first; then the projection has up to ``catch_up_seconds`` to reach them, else
+        `ProjectionBehind` (R6.2: the first revision fixes the pool). ``force`` (the office's
+        override, e.g. when a dead-lettered message holds a position back) publishes from what
+        has been applied without waiting; the answer then records ``forced`` and ``behind``.
+
         ``scheduled``: the weekly schedule publishes each cutoff once (whichever replica comes
         first); it never revises an edition the office or another replica already published."""
+        now = self.now()
+        if cutoff > now:
+            raise FutureCutoff(cutoff, now)
+        if scheduled and await self._published(cutoff):
+            return await self._publish(cutoff, scheduled)  # records the schedule as done
+        waited = 0.0 if force else self.catch_up_seconds
+        ends, missing = await wait_caught_up(self.runtime, waited)
+        if missing and not force:
+            metrics.HELD_BACK_TOTAL.labels("scheduled" if scheduled else "on_demand").inc()
+            raise ProjectionBehind(ends, missing, waited, forceable=not scheduled)
+        result = await self._publish(cutoff, scheduled)
+        if force:
+            left_out = behind(ends, result.get("input_positions", {}))
+            result = {**result, "forced": True, "behind": left_out}
+            if left_out and result.get("created"):
+                metrics.FORCED_TOTAL.inc()
+                log.warning(
+                    "edition published with force from a projection behind its streams",
+                    extra={"cutoff": instant_text(cutoff), "behind": left_out},
+                )
+        return result
+
+    async def _published(self, cutoff: datetime) -> bool:
+        async with self.runtime.pool.connection() as conn:
+            return await store.latest_for_cutoff(conn, cutoff) is not None
+
+    async def _publish(self, cutoff: datetime, scheduled: bool) -> dict[str, Any]:
         async with self.runtime.transaction() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PUBLISH_LOCK,))
             latest = await store.latest_for_cutoff(conn, cutoff)

@@ -8,7 +8,8 @@ published edition is reproducible from it, byte for byte (R7).
    the numbering need it) and recompute it from the facts up to its recorded input positions
    with the rule version it carries.
 4. Compare the canonical JSON of content + number + revision + input positions; report each
-   difference and exit 1 if there is any (0 when every edition matches).
+   difference and exit 1 if there is any (0 when every edition matches). A replay that stops
+   before an input stream's last sequence exits 2 (run it again; nothing is compared).
 
 The envelope (``event_id``, ``published_at``, ``occurred_at``) is taken from the stored event:
 it records when, not what.
@@ -34,7 +35,7 @@ from services.contracts.streams import ASSESSMENTS, ISSUES, RANKING
 from services.runtime.db import open_pool
 from services.runtime.migrations import migrate
 
-from .replay import load_all_facts, replay_stream, stream_messages
+from .replay import ReplayIncomplete, load_all_facts, replay_stream, stream_messages
 from .rule_book import RuleBook, load_rule_book
 from .settings import RankingSettings
 from .verify import Difference, recompute_and_compare
@@ -114,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = RankingSettings()
     book = load_rule_book(settings.rules_file, settings.rule_version)
-    report = asyncio.run(rebuild(settings, book, args.force))
+    try:
+        report = asyncio.run(rebuild(settings, book, args.force))
+    except ReplayIncomplete as exc:
+        print(f"rebuild failed, the projection is incomplete: {exc}", file=sys.stderr)
+        return 2
     for line in report.lines():
         print(line, flush=True)
     if args.json:

@@ -39,11 +39,25 @@ _issues_stream: TypeAdapter[Event] = TypeAdapter(IssuesStreamEvent)
 _assessments_stream: TypeAdapter[Event] = TypeAdapter(AssessmentScored)
 
 
+FETCH_SECONDS = 2.0
+FETCH_ATTEMPTS = 3
+
+
+class ReplayIncomplete(RuntimeError):
+    """The stream stopped answering before its last sequence: a rebuild from it would leave a
+    truncated projection (and report editions as different, or worse, the same)."""
+
+
 async def stream_messages(
     js: JetStreamContext, spec: StreamSpec, subject: str | None = None
 ) -> AsyncIterator[tuple[int, bytes]]:
     """(sequence, data) of every message on ``spec`` (optionally one subject) up to the last
-    sequence it held when called, in order; an ephemeral consumer that needs no acks."""
+    sequence it held when called, in order; an ephemeral consumer that needs no acks.
+
+    Unfiltered, every sequence up to that last one must arrive: a fetch that times out
+    ``FETCH_ATTEMPTS`` times in a row before it raises `ReplayIncomplete`. Filtered on a
+    subject, a timeout is the end (the subject may have nothing more up to the last
+    sequence)."""
     try:
         last = (await js.stream_info(spec.name)).state.last_seq
     except NotFoundError:
@@ -58,12 +72,22 @@ async def stream_messages(
         ),
     )
     try:
-        seq = 0
+        seq, timeouts = 0, 0
         while seq < last:
             try:
-                batch = await sub.fetch(BATCH, timeout=2)
+                batch = await sub.fetch(BATCH, timeout=FETCH_SECONDS)
             except TimeoutError:
-                return  # the filtered subject has nothing more up to ``last``
+                if subject is not None:
+                    return  # the filtered subject has nothing more up to ``last``
+                timeouts += 1
+                if timeouts < FETCH_ATTEMPTS:
+                    continue
+                raise ReplayIncomplete(
+                    f"replay of {spec.name} stopped at #{seq} of #{last}: no message for"
+                    f" {FETCH_ATTEMPTS} fetches of {FETCH_SECONDS:g} s; nothing is rebuilt from"
+                    " a truncated stream, retry"
+                ) from None
+            timeouts = 0
             for msg in batch:
                 seq = msg.metadata.sequence.stream
                 if seq > last:

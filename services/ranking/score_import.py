@@ -6,15 +6,24 @@ time, R4.2 "occurred_at"). Every row is checked; the import is all or nothing, s
 either every row valid or a report of every bad row with the field and the reason.
 
 Spreadsheets carry no time zone: a ``recorded_at`` without an offset is read in the campaign's
-zone (Asia/Shanghai), in CSV and XLSX alike.
+zone (Asia/Shanghai), in CSV and XLSX alike. A score ``recorded_at`` in the future, or for a unit
+the directory does not know, is a bad row too (`assessments.score_problems`).
+
+An XLSX file is a zip of XML that may declare any dimensions and inflate to far more than its
+size, and openpyxl pads every row to the width it declares: the reader refuses an absurd
+declared size or dimension, reads only the first ``MAX_COLUMNS`` columns, stops as soon as a
+limit is passed, and runs off the event loop (``asyncio.to_thread``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,10 +31,23 @@ from pydantic import ValidationError
 
 from services.runtime.service import ServiceRuntime
 
-from .assessments import ImportRejected, ScoreIn, record_scores
+from .assessments import (
+    ImportRejected,
+    KnownUnits,
+    ScoreIn,
+    known_units,
+    record_scores,
+    score_problems,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+# XLSX: at most this many columns are read (the file has 5 at most, with room for blanks) ...
+MAX_COLUMNS = 32
+# ... rows (blank ones included) may be declared or read ...
+MAX_SHEET_ROWS = 5 * MAX_ROWS
+# ... and bytes unpacked from the zip (a 5 MiB zip of repetitive XML can inflate to gigabytes).
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 REQUIRED = ("unit_id", "month", "score")
 OPTIONAL = ("source", "recorded_at")
 
@@ -70,11 +92,20 @@ def read_rows(filename: str, data: bytes) -> list[dict[str, Any]]:
     unknown = [name for name in header if name and name not in REQUIRED + OPTIONAL]
     if missing or unknown:
         raise UnreadableFile(f"columns: missing {missing}, unknown {unknown}")
-    if len(table) - 1 > MAX_ROWS:
-        raise UnreadableFile(f"at most {MAX_ROWS} rows per file")
     return [
         {name: value for name, value in zip(header, row, strict=False) if name} for row in table[1:]
     ]
+
+
+def _limited(rows: Iterator[list[Any]]) -> list[list[Any]]:
+    """The header and at most ``MAX_ROWS`` data rows; stops reading as soon as one more
+    arrives."""
+    table: list[list[Any]] = []
+    for row in rows:
+        if len(table) > MAX_ROWS:
+            raise UnreadableFile(f"at most {MAX_ROWS} rows per file")
+        table.append(row)
+    return table
 
 
 def _csv(data: bytes) -> list[list[Any]]:
@@ -82,26 +113,69 @@ def _csv(data: bytes) -> list[list[Any]]:
         text = data.decode("utf-8-sig")  # Excel writes a BOM
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"a CSV file must be UTF-8: {exc}") from None
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
-    return [list(row) for row in rows]
+    return _limited(
+        list(row) for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)
+    )
 
 
 def _xlsx(data: bytes) -> list[list[Any]]:
     from openpyxl import load_workbook
 
+    _check_unpacked_size(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
-    sheet = book.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True) if any(c is not None for c in r)]
-    book.close()
-    return rows
+    try:
+        sheet = book.worksheets[0]
+        rows, columns = sheet.max_row, sheet.max_column  # as declared (<dimension>), or None
+        if (rows or 0) > MAX_SHEET_ROWS or (columns or 0) > MAX_COLUMNS:
+            raise UnreadableFile(
+                f"the sheet declares {rows} rows and {columns} columns; a score file has at"
+                f" most {MAX_ROWS} rows and {MAX_COLUMNS} columns"
+            )
+        return _limited(_xlsx_rows(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)))
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
+    finally:
+        book.close()
 
 
-def check_rows(rows: list[dict[str, Any]], tz: ZoneInfo) -> list[RowResult]:
+def _xlsx_rows(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[Any]]:
+    """The non-blank rows; blank ones count towards ``MAX_SHEET_ROWS`` (openpyxl makes one for
+    every row number the sheet skips)."""
+    for read, row in enumerate(rows, start=1):
+        if read > MAX_SHEET_ROWS:
+            raise UnreadableFile(f"the sheet has more than {MAX_SHEET_ROWS} rows")
+        if any(cell is not None for cell in row):
+            yield list(row)
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a zip whose members declare more than ``MAX_UNPACKED_BYTES`` (reading a member
+    never yields more than its declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnreadableFile(
+            f"the XLSX file unpacks to {unpacked} bytes; at most {MAX_UNPACKED_BYTES}"
+        )
+
+
+def check_rows(
+    rows: list[dict[str, Any]],
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    units: KnownUnits | None = None,
+) -> list[RowResult]:
     """Validate every row; a unit and month twice in one file is an error on the later row
-    (which of the two would win would depend on their recorded times, R4.2)."""
+    (which of the two would win would depend on their recorded times, R4.2). With ``now`` and
+    ``units``, a future ``recorded_at`` and an unknown unit are errors of their row too."""
     results: list[RowResult] = []
     first_seen: dict[tuple[str, str], int] = {}
     for index, raw in enumerate(rows, start=2):
@@ -112,6 +186,10 @@ def check_rows(rows: list[dict[str, Any]], tz: ZoneInfo) -> list[RowResult]:
                 (".".join(str(p) for p in e["loc"]) or "<row>", e["msg"]) for e in exc.errors()
             )
             results.append(RowResult(index, None, errors))
+            continue
+        problems = score_problems(score, now, units) if now and units else ()
+        if problems:
+            results.append(RowResult(index, None, problems))
             continue
         key = (score.unit_id, score.month)
         if key in first_seen:
@@ -153,18 +231,28 @@ def _instant(value: Any, tz: ZoneInfo) -> Any:
 
 
 async def import_scores(
-    runtime: ServiceRuntime, filename: str, data: bytes, tz: ZoneInfo
+    runtime: ServiceRuntime,
+    filename: str,
+    data: bytes,
+    tz: ZoneInfo,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
-    """R4.2: publish every row of the file, or none with a report of every bad row."""
+    """R4.2: publish every row of the file, or none with a report of every bad row.
+
+    Reading and checking run in a worker thread: a large file must not stall the event loop."""
     try:
-        results = check_rows(read_rows(filename, data), tz)
+        table = await asyncio.to_thread(read_rows, filename, data)
     except UnreadableFile as exc:
         raise ImportRejected({"detail": f"nothing was recorded: {exc}", "rows": []}) from None
+    units = await known_units(runtime)
+    at = now()
+    results = await asyncio.to_thread(check_rows, table, tz, at, units)
     bad = [r for r in results if r.score is None]
     if bad or not results:
         detail = f"nothing was recorded: {len(bad)} of {len(results)} rows are invalid"
         raise ImportRejected({"detail": detail, "rows": [r.report() for r in results]})
-    events = await record_scores(runtime, [r.score for r in results if r.score is not None])
+    scores = [r.score for r in results if r.score is not None]
+    events = await record_scores(runtime, scores, lambda: at)
     rows = [
         {**r.report(), "event_id": str(e.event_id), "recorded_at": e.occurred_at.isoformat()}
         for r, e in zip(results, events, strict=True)

@@ -1,8 +1,16 @@
-"""Incentive fund settings (创文绩效激励资金, R6.1, R6.2): validated and frozen."""
+"""Incentive fund settings (创文绩效激励资金, R6.1, R6.2): validated and frozen.
+
+A year's fund and E are taken from the settings once, when its first edition is settled, and
+stored with its ledger (``funds``); every later pool of that year is computed from the stored
+row. Settings that later disagree with it are never silently ignored nor silently applied:
+settling that year is refused (``FundSettingsMismatch``) until they agree again; see
+``use_cases.IncentivesService._settle``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,3 +76,33 @@ class FundSettings(BaseModel):
         if override is not None and override.planned_editions is not None:
             return override.planned_editions
         return planned_editions(year, ZoneInfo(self.timezone), self.cutoff_weekday)
+
+
+@dataclass(frozen=True)
+class FundMismatch:
+    """A year whose stored fund row (what its ledger was settled against) and the settings
+    disagree on the fund (R6.1) or on E (R6.2)."""
+
+    year: int
+    stored_fund_fen: int
+    settings_fund_fen: int
+    stored_planned_editions: int
+    settings_planned_editions: int
+
+    def describe(self) -> str:
+        return (
+            f"fund settings of {self.year} differ from the year's stored fund: fund "
+            f"{self.stored_fund_fen} fen stored, {self.settings_fund_fen} in the settings; "
+            f"planned editions {self.stored_planned_editions} stored, "
+            f"{self.settings_planned_editions} in the settings"
+        )
+
+
+def fund_mismatch(
+    settings: FundSettings, year: int, stored_fund_fen: int, stored_planned_editions: int
+) -> FundMismatch | None:
+    """How ``settings`` differ from the stored fund row of ``year``; None when they agree."""
+    fund, planned = settings.fund_for(year), settings.planned_editions_for(year)
+    if (fund, planned) == (stored_fund_fen, stored_planned_editions):
+        return None
+    return FundMismatch(year, stored_fund_fen, fund, stored_planned_editions, planned)

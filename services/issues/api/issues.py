@@ -47,8 +47,13 @@ def router(service: IssuesService, backfill: Backfill, max_upload: int) -> APIRo
         return await backfill.run(body, who)
 
     @api.post("/import/file", status_code=201)
-    async def backfill_file(file: UploadFile, who: Principal = office) -> dict[str, Any]:
-        """CSV or XLSX: one issue per row (see the README for the columns)."""
-        return await backfill.run_rows(await read_upload(file, max_upload), who)
+    async def backfill_file(
+        file: UploadFile, who: Principal = office, allow_inactive_units: bool = False
+    ) -> dict[str, Any]:
+        """CSV or XLSX: one issue per row (see the README for the columns); each row needs a
+        ``ledger_number`` (or ``request_id``). ``allow_inactive_units``: the office imports the
+        history of units deactivated since (R1.3)."""
+        rows = await read_upload(file, max_upload)
+        return await backfill.run_rows(rows, who, allow_inactive_units)
 
     return api

@@ -4,12 +4,13 @@ ones, so an imported history that breaks R2.3 is refused exactly as a live comma
 Overdue spells (R2.4) are replayed too: before each transition, and at the end, an issue that
 was open past its deadline gets its overdue event at the first instant after the deadline (or
 at its last change, if later), so the live scheduler does not emit it again at import time.
+These events are marked ``imported``: they record the past and call for no notice now (R5.1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -91,5 +92,6 @@ def _catch_up_overdue(issue: Issue, until: datetime, events: list[IssueEvent]) -
     found = overdue_transition(issue, entered)
     if found is None:
         return issue
-    events.append(found[1])
+    # R2.1/R5.1: a replayed spell is history; notify sends no overdue notice for it.
+    events.append(replace(found[1], imported=True))
     return found[0]

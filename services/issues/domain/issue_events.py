@@ -144,10 +144,12 @@ class ExtensionRefused(IssueEventBase):
 
 @dataclass(frozen=True, kw_only=True)
 class IssueBecameOverdue(IssueEventBase):
-    """R2.4: the issue has just entered the overdue condition (once per entry)."""
+    """R2.4: the issue has just entered the overdue condition (once per entry); ``imported``
+    when a backfill replayed it from the historical record (R2.1)."""
 
     kind: Literal["overdue"] = field(default="overdue", init=False)
     deadline: datetime
+    imported: bool = False
 
 
 IssueEvent = (

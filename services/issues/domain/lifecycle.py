@@ -28,7 +28,7 @@ from services.issues.domain.errors import (
     InvalidDeadline,
     InvalidTransition,
 )
-from services.issues.domain.instants import require_aware
+from services.issues.domain.instants import require_aware, require_plausible
 from services.issues.domain.issue_events import (
     DeadlineExtended,
     ExtensionRefused,
@@ -121,7 +121,10 @@ def report(
     ``reported_at`` is the acceptance time (the caller's clock), or the historical time for an
     office backfill, which is then marked ``imported``. The event occurs at ``reported_at``.
     """
-    require_aware(reported_at, "reported_at")
+    require_plausible(reported_at, "reported_at")
+    require_plausible(found_at, "found_at")
+    if deadline is not None:
+        require_plausible(deadline, "deadline")
     try:
         parse_issue_number(number)
     except ValueError as exc:
@@ -228,7 +231,7 @@ def request_extension(
     """
     _require_state(issue, _TO_RECTIFY, "request_extension")
     why = _required_text(reason, "an extension request needs a reason")
-    require_aware(requested_deadline, "requested_deadline")
+    require_plausible(requested_deadline, "requested_deadline")
     if issue.requested_deadline is not None:
         raise InvalidCommand(f"issue {issue.number} already has an extension request pending")
     if requested_deadline <= issue.deadline:

@@ -1,4 +1,4 @@
-"""Per-channel rate limits (R5 delivery): WeCom and DingTalk robots take 20 messages a minute.
+"""Per-robot rate limits (R5 delivery): WeCom and DingTalk robots take 20 messages a minute.
 
 The limiter is a pure function of the channel's send log and ``now``, so it can be tested on a
 simulated clock and shared by replicas through the log in the database. Nothing is dropped:

@@ -15,6 +15,7 @@ import nats
 from services.contracts.base import to_wire
 from services.contracts.ranking import EditionPublished
 from services.incentives.app import build
+from services.incentives.domain.fund import FundSettings
 from services.incentives.settings import IncentivesSettings
 from services.runtime.service import ServiceRuntime
 
@@ -54,20 +55,23 @@ class Incentives:
 
 
 @contextlib.asynccontextmanager
-async def replica(token: str = "dev-viewer") -> AsyncIterator[Incentives]:
-    """Start one replica (``build()``) on the test servers; every replica in the process shares
-    the durable consumer, as replicas in production do."""
-    app, runtime = build(IncentivesSettings(nak_delays_seconds=(0.2,), max_deliver=3))
-    await runtime.start()  # ASGITransport does not run the lifespan
-    try:
+async def replica(
+    token: str = "dev-viewer", fund: FundSettings | None = None
+) -> AsyncIterator[Incentives]:
+    """Start one replica (``build()``, with the app's lifespan) on the test servers; every
+    replica in the process shares the durable consumer, as replicas in production do."""
+    settings: dict[str, Any] = {"nak_delays_seconds": (0.2,), "max_deliver": 3}
+    if fund is not None:
+        settings["fund"] = fund
+    app, runtime = build(IncentivesSettings(**settings))
+    # ASGITransport does not run the lifespan: it is entered here, as uvicorn would.
+    async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         async with httpx.AsyncClient(
             transport=transport, base_url="http://incentives", headers=headers
         ) as http:
             yield Incentives(http, runtime)
-    finally:
-        await runtime.stop()
 
 
 async def settled(svc: Incentives, year: int, number: int, revisions: int = 1) -> None:

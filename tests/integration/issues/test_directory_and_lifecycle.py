@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -166,6 +167,7 @@ def record(unit: str, **changes: Any) -> dict[str, Any]:
         **intake(unit),
         "found_at": "2018-05-02T09:00:00+08:00",
         "reported_at": "2018-05-02T10:00:00+08:00",
+        "ledger_number": f"L-{uuid.uuid4().hex[:12]}",  # R2.1: every record has a key
         **changes,
     }
 

@@ -39,8 +39,9 @@ def reported(unit_id: str, deadline_in: timedelta) -> IssueReported:
     )
 
 
-def overdue(issue: IssueReported, version: int = 2) -> IssueOverdue:
+def overdue(issue: IssueReported, version: int = 2, imported: bool = False) -> IssueOverdue:
     return IssueOverdue(
+        imported=imported,
         event_id=uuid.uuid4(),
         occurred_at=datetime.now(UTC),
         producer="issues",

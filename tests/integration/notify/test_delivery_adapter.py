@@ -6,10 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import httpcore
 import pytest
 from pydantic import SecretStr
 
-from services.notify.channels import Sender, Target
+from services.notify.channels import PinnedBackend, Sender, Target
 from services.notify.delivery import (
     UnsafeTarget,
     Verdict,
@@ -131,3 +132,93 @@ async def test_a_receiver_that_does_not_answer_in_time_is_retried_later() -> Non
         await sender.aclose()
         server.close()
     assert (outcome.verdict, outcome.detail) == (Verdict.RETRY, "timeout")
+
+
+class _Dns:
+    """A fake resolver: each lookup of a name gets the next answer (the last one repeats),
+    like a rebinding DNS server whose answer changes right after the check."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers = list(answers)
+        self.lookups: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.lookups.append(host)
+        return self.answers[min(len(self.lookups), len(self.answers)) - 1]
+
+
+class _Sockets(httpcore.AsyncNetworkBackend):
+    """Records where a connection is opened, and opens none."""
+
+    def __init__(self) -> None:
+        self.connected: list[str] = []
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.connected.append(host)
+        raise httpcore.ConnectError("no network in this test")
+
+
+async def test_the_connection_goes_to_the_address_that_was_checked_never_a_rebound_one() -> None:
+    dns = _Dns(["93.184.216.34"], ["127.0.0.1"])  # public for the check, then rebound
+    sockets = _Sockets()
+    backend = PinnedBackend(allow_private=False, resolver=dns, inner=sockets)
+    with pytest.raises(httpcore.ConnectError):
+        await backend.connect_tcp("hooks.rebind.test", 443, timeout=1.0)
+    assert dns.lookups == ["hooks.rebind.test"]  # resolved once: check and connect share it
+    assert sockets.connected == ["93.184.216.34"]
+
+
+@pytest.mark.parametrize("answer", [["127.0.0.1"], ["93.184.216.34", "169.254.169.254"]])
+async def test_a_name_resolving_to_any_private_address_is_refused_before_connecting(
+    answer: list[str],
+) -> None:
+    sockets = _Sockets()
+    backend = PinnedBackend(allow_private=False, resolver=_Dns(answer), inner=sockets)
+    with pytest.raises(UnsafeTarget, match="non-public"):
+        await backend.connect_tcp("hooks.rebind.test", 443, timeout=1.0)
+    assert sockets.connected == []
+
+
+async def test_the_sender_refuses_a_name_resolving_to_loopback_and_sends_nothing() -> None:
+    receiver = Receiver()
+    await receiver.start()
+    port = receiver.url.split(":")[2].split("/")[0]
+    # The name is checked where the socket is opened (the receiver listens on loopback).
+    dns = _Dns(["127.0.0.1"])
+    sender = Sender(1.0, allow_private=False, allowed_hosts={}, resolver=dns)
+    url = f"http://hooks.rebind.test:{port}/hooks/chuangwen"
+    try:
+        outcome = await sender.send(
+            Target("webhook", "webhook", url, SecretStr(SECRET)), "m", {}, NOW
+        )
+    finally:
+        await sender.aclose()
+        await receiver.stop()
+    assert outcome.verdict is Verdict.PERMANENT and "non-public" in outcome.detail
+    assert receiver.requests == []
+
+
+async def test_the_sender_connects_to_the_resolved_address_with_the_urls_host_name() -> None:
+    receiver = Receiver()
+    await receiver.start()
+    port = receiver.url.split(":")[2].split("/")[0]
+    dns = _Dns(["127.0.0.1"])  # no real DNS knows this name: only the pinned address works
+    sender = Sender(2.0, allow_private=True, allowed_hosts={}, resolver=dns)
+    url = f"http://hooks.chuangwen.test:{port}/hooks/chuangwen"
+    try:
+        outcome = await sender.send(
+            Target("webhook", "webhook", url, SecretStr(SECRET)), "m", {}, NOW
+        )
+    finally:
+        await sender.aclose()
+        await receiver.stop()
+    assert outcome.verdict is Verdict.DELIVERED
+    assert dns.lookups == ["hooks.chuangwen.test"]
+    assert [r.headers["host"] for r in receiver.requests] == [f"hooks.chuangwen.test:{port}"]

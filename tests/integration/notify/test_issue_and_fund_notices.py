@@ -46,6 +46,35 @@ async def test_a_report_sends_the_supervision_notice_and_overdue_reaches_unit_an
     assert recipients == Counter([f"unit:{unit}", "office:campaign_office"])
 
 
+async def test_a_backfilled_issues_historical_overdue_sends_no_overdue_notice(
+    notify: Notify, js: Any
+) -> None:
+    # R5.1/R2.1: an imported ledger's past overdue spells were dealt with before this system.
+    old_unit, live_unit = unit_ids("dist-imported", 2)
+    backfilled, live = reported(old_unit, timedelta(days=3)), reported(live_unit, timedelta(days=3))
+    backfilled = backfilled.model_copy(update={"imported": True})
+    imported_overdue = overdue(backfilled, imported=True)
+    await publish_event(js, backfilled)
+    await publish_event(js, imported_overdue)
+    await publish_event(js, live)
+    await publish_event(js, overdue(live))  # the control
+
+    async def both_applied() -> bool:
+        units = {n["key_numbers"]["unit_id"] for n in _sent(notify, "overdue")}
+        applied = await notify.rows(
+            "SELECT 1 FROM processed_events WHERE event_id = %s", imported_overdue.event_id
+        )
+        return live_unit in units and bool(applied)
+
+    await eventually(both_applied)
+    rows = await notify.rows(
+        "SELECT count(*) AS n FROM deliveries WHERE notice_type = 'overdue' AND about LIKE %s",
+        f"%{backfilled.issue_id}%",
+    )
+    assert rows[0]["n"] == 0
+    assert old_unit not in {n["key_numbers"]["unit_id"] for n in _sent(notify, "overdue")}
+
+
 async def test_the_reminder_goes_out_24_hours_before_the_deadline_once_and_not_after_a_fix(
     notify: Notify, js: Any
 ) -> None:

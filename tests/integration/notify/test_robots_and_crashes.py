@@ -171,6 +171,41 @@ async def test_a_robot_is_paced_to_its_limit_and_nothing_is_dropped(
     assert max(sum(s <= t < s + window for t in times) for s in times) <= 3
 
 
+async def test_two_recipients_sharing_one_robot_share_its_limit(robots: Notify, js: Any) -> None:
+    # R5: the limit is the robot's (3 per second here), not each channel's that points at it.
+    units = unit_ids("shared", 2)
+    base = robots.receiver.url.rsplit("/hooks", 1)[0]
+    for unit in units:
+        body = {
+            "name": "共用机器人",
+            "channels": [
+                {
+                    "name": "wecom",
+                    "kind": "wecom",
+                    "url": f"{base}/cgi-bin/webhook/send?key={WECOM_KEY}-shared",
+                }
+            ],
+        }
+        got = await robots.http.put(f"/v1/recipients/unit:{unit}", json=body)
+        assert got.status_code == 204, got.text
+    for unit in units:
+        for _ in range(4):
+            await publish_event(js, reported(unit, timedelta(days=3)))
+    sql = (
+        "SELECT at FROM delivery_attempts a JOIN deliveries d USING (delivery_id)"
+        " WHERE d.channel = ANY(%s) ORDER BY at"
+    )
+    channels = [f"unit:{u}/wecom" for u in units]
+
+    async def all_recorded() -> bool:
+        return len(await robots.rows(sql, channels)) == 8
+
+    await eventually(all_recorded, within=30)
+    times = [r["at"] for r in await robots.rows(sql, channels)]
+    window = timedelta(seconds=1)
+    assert max(sum(s <= t < s + window for t in times) for s in times) <= 3
+
+
 async def test_a_worker_killed_mid_batch_sends_every_notice_again_under_the_same_webhook_id(
     server_env: Servers, js: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,7 @@ def _file(text: str) -> dict[str, tuple[str, bytes, str]]:
 
 async def test_an_import_with_one_bad_row_records_nothing(ranking: Ranking) -> None:
     tag = uuid.uuid4().hex[:6]
+    await ranking.publish(unit(f"imp-{tag}-a", datetime(2018, 4, 1, tzinfo=SHANGHAI)))
     text = f"unit_id,month,score\nimp-{tag}-a,2018-05,88\nimp-{tag}-b,2018-05,abc\n"
     before = (await ranking.js.stream_info("ASSESSMENTS")).state.last_seq
 
@@ -83,3 +84,40 @@ async def _stream_end(ranking: Ranking, stream: str) -> int:
             break
         await asyncio.sleep(0.05)
     return int((await ranking.js.stream_info(stream)).state.last_seq)
+
+
+async def test_a_future_recorded_time_or_an_unknown_unit_is_refused(ranking: Ranking) -> None:
+    # R4.2: a score counts from when it was recorded; one "recorded" in the future would enter
+    # editions before it existed. A unit the directory does not know would never be ranked.
+    now = datetime(2018, 6, 1, 12, tzinfo=SHANGHAI)
+    ranking.schedule.editions.now = lambda: now  # the service's clock
+    dept = f"imp-{uuid.uuid4().hex[:6]}"
+    await ranking.publish(unit(dept, datetime(2018, 4, 1, tzinfo=SHANGHAI)))
+    body = {"unit_id": dept, "month": "2018-05", "score": "80"}
+
+    future = await ranking.client.post(
+        "/v1/assessments", json={**body, "recorded_at": "2018-06-01T12:00:01+08:00"}
+    )
+    unknown = await ranking.client.post("/v1/assessments", json={**body, "unit_id": f"{dept}-typo"})
+
+    assert future.status_code == 422, future.text
+    assert future.json()["detail"][0]["loc"] == ["body", "recorded_at"]
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["detail"][0]["loc"] == ["body", "unit_id"]
+    assert "unknown unit" in unknown.json()["detail"][0]["msg"]
+    text = (
+        "unit_id,month,score,recorded_at\n"
+        f"{dept},2018-05,80,2018-06-01 12:00\n"
+        f"{dept},2018-04,80,2018-06-02 09:00\n"
+        f"{dept}-typo,2018-05,80,\n"
+    )
+    imported = await ranking.client.post("/v1/assessments/import", files=_file(text))
+    assert imported.status_code == 422, imported.text
+    report = {r["row"]: r for r in imported.json()["rows"]}
+    assert report[2]["ok"] is True
+    assert [e["field"] for e in report[3]["errors"]] == ["recorded_at"]
+    assert [e["field"] for e in report[4]["errors"]] == ["unit_id"]
+    recorded = await ranking.client.post(
+        "/v1/assessments", json={**body, "recorded_at": "2018-06-01T12:00:00+08:00"}
+    )
+    assert recorded.status_code == 202, recorded.text

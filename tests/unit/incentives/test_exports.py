@@ -57,12 +57,19 @@ def test_csv_rows_show_yuan_with_two_decimals_and_a_total_to_the_fen() -> None:
 def test_a_name_that_looks_like_a_formula_is_kept_as_text() -> None:
     file = to_csv(ledger_export(2018, [entry("dist-a", 1, name="=HYPERLINK(1)")], SHANGHAI))
     assert "'=HYPERLINK(1)" in file.content.decode("utf-8-sig")
-    book = openpyxl.load_workbook(
-        io.BytesIO(
-            to_xlsx(ledger_export(2018, [entry("dist-a", 1, name="=1+1")], SHANGHAI)).content
-        )
-    )
-    assert book.active is not None and book.active.cell(row=2, column=6).value == "'=1+1"
+
+
+def test_in_xlsx_a_formula_like_name_is_a_quote_prefixed_string_without_a_visible_quote() -> None:
+    export = ledger_export(2018, [entry("dist-a", 1, name="=1+1", rule_version="-v2")], SHANGHAI)
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(export).content))
+    sheet = book.active
+    assert sheet is not None
+    for column, text in ((6, "=1+1"), (11, "-v2")):
+        cell = sheet.cell(row=2, column=column)
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
+    plain = sheet.cell(row=2, column=5)  # the unit id: an ordinary string cell
+    assert (plain.value, plain.quotePrefix) == ("dist-a", False)
+    assert sheet.cell(row=2, column=9).data_type == "n"  # amounts stay numbers
 
 
 def test_xlsx_amounts_are_exact_numbers_that_total_to_the_fen() -> None:

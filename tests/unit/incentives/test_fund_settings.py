@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from services.incentives.domain.fund import FundSettings, YearOverride
+from services.incentives.domain.fund import FundMismatch, FundSettings, YearOverride, fund_mismatch
 
 
 def test_defaults_are_eight_million_yuan_for_districts_and_departments() -> None:
@@ -52,3 +52,18 @@ def test_settings_are_frozen() -> None:
     settings = FundSettings()
     with pytest.raises(ValidationError):
         settings.default_fund_fen = 1  # type: ignore[misc]
+
+
+def test_settings_that_differ_from_a_stored_fund_say_how_and_agreeing_ones_say_nothing() -> None:
+    settings = FundSettings(years={2019: YearOverride(fund_fen=500_000_000)})
+    assert fund_mismatch(settings, 2018, 800_000_000, 53) is None
+    changed = fund_mismatch(settings, 2019, 800_000_000, 52)
+    assert changed == FundMismatch(2019, 800_000_000, 500_000_000, 52, 52)
+    assert "800000000" in changed.describe() and "500000000" in changed.describe()
+    fewer = fund_mismatch(
+        FundSettings(years={2018: YearOverride(planned_editions=10)}), 2018, 800_000_000, 53
+    )
+    assert fewer is not None and (
+        fewer.stored_planned_editions,
+        fewer.settings_planned_editions,
+    ) == (53, 10)

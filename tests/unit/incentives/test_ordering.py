@@ -40,3 +40,13 @@ async def test_a_wait_ends_when_the_one_before_gives_up() -> None:
     assert await asyncio.wait_for(waiting, 1) is True
     await task
     assert await order.wait_for(2018, 1, seconds=5) is False
+
+
+async def test_a_long_running_process_remembers_a_bounded_number_of_editions() -> None:
+    order = SettlementOrder(max_settled=3)
+    for number in range(1, 101):
+        async with order.handling(2018, number):
+            await order.settled(2018, number)
+    assert len(order._settled) == 3 and not order._in_flight
+    assert await order.wait_for(2018, 100, seconds=0) is True  # the latest are remembered
+    assert await order.wait_for(2018, 1, seconds=0) is False  # forgotten: the caller naks

@@ -11,6 +11,7 @@ from services.notify.domain.robots import (
     dingtalk_message,
     dingtalk_sign,
     dingtalk_signed_url,
+    pace_key,
     robot_verdict,
     wecom_message,
 )
@@ -56,3 +57,15 @@ def test_robot_answers_are_sent_retried_on_their_rate_limit_or_given_up() -> Non
     assert robot_verdict({"errcode": 130101}) == "retry"
     assert robot_verdict({"errcode": 93000, "errmsg": "invalid webhook url"}) == "permanent"
     assert robot_verdict(["not", "an", "object"]) == "permanent"
+
+
+def test_a_robot_is_paced_by_its_url_whatever_channel_or_signature_reaches_it() -> None:
+    wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY-1"
+    assert pace_key(wecom) == pace_key(
+        "https://QYAPI.weixin.qq.com:443/cgi-bin/webhook/send?key=KEY-1"
+    )
+    assert pace_key(wecom) != pace_key(wecom.replace("KEY-1", "KEY-2"))  # another robot
+    ding = "https://oapi.dingtalk.com/robot/send?access_token=TOKEN"
+    signed = dingtalk_signed_url(ding, "SECxyz", 1_528_000_000_000)
+    assert pace_key(signed) == pace_key(ding)  # the per-send 加签 is not the robot's identity
+    assert "KEY-1" not in pace_key(wecom) and "TOKEN" not in pace_key(ding)  # a digest only
