@@ -51,9 +51,15 @@ class UnitFields(Contract):
 
 
 class RegisterUnit(UnitFields):
-    """``cmd.issues.v1.register_unit`` (R1.2): the office registers a unit."""
+    """``cmd.issues.v1.register_unit`` (R1.2): the office registers a unit.
+
+    ``registered_at`` is for a city that starts mid-campaign (R2.1 backfill): the unit has been
+    in the directory since then, so editions with earlier cutoffs rank it (R1.3 "as of T").
+    It must not be in the future; it is ignored when an import updates an existing unit.
+    """
 
     unit_id: UnitId
+    registered_at: AwareDatetime | None = None
 
 
 class UpdateUnit(RegisterUnit):

@@ -76,7 +76,7 @@ def build(settings: IssuesSettings | None = None) -> tuple[FastAPI, ServiceRunti
             reinspections.router(draws),
         ],
     )
-    add_error_handlers(app, settings.max_body_bytes, upload)
+    add_error_handlers(app, settings.max_json_bytes, upload)
     app.state.scheduler = scheduler
     app.state.rules = rules
     runtime_lifespan = app.router.lifespan_context

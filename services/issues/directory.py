@@ -61,18 +61,9 @@ class UnitDirectory:
     new_id: Callable[[], UUID] = uuid.uuid4
 
     async def register(self, data: RegisterUnit) -> dict[str, Any]:
-        """R1.1-R1.2: register a unit (``units.v1.registered``)."""
-        return await self._change(
-            [data.unit_id, data.parent_id],
-            lambda d: units.register(
-                d,
-                unit_id=data.unit_id,
-                name=data.name,
-                category=units.Category(data.category),
-                parent_id=data.parent_id,
-                at=self.now(),
-            ),
-        )
+        """R1.1-R1.2: register a unit (``units.v1.registered``), as of ``registered_at`` for
+        an office backfill (R1.3, R2.1)."""
+        return await self._change([data.unit_id, data.parent_id], self._registrar(data))
 
     async def update(self, data: RegisterUnit) -> dict[str, Any]:
         """R1.2: replace name, category and parent (``units.v1.updated``; no event if equal)."""
@@ -125,14 +116,18 @@ class UnitDirectory:
         return {"imported": len(commands), **counts}
 
     def _registrar(self, data: RegisterUnit) -> UnitDecision:
+        now = self.now()
+
         def decide(d: dict[str, units.Unit]) -> tuple[units.Unit, units.UnitEvent | None]:
+            if data.registered_at is not None and data.registered_at > now:
+                raise InvalidCommand("registered_at must not be in the future")
             return units.register(
                 d,
                 unit_id=data.unit_id,
                 name=data.name,
                 category=units.Category(data.category),
                 parent_id=data.parent_id,
-                at=self.now(),
+                at=data.registered_at or now,
             )
 
         return decide

@@ -21,8 +21,9 @@ class IssuesSettings(ServiceSettings):
     number_prefix: str = Field("JM", pattern=r"^[A-Z]{1,10}$")
     # R2.2, R2.4, R2.5: the versioned rules file (``ISSUES_RULES_FILE``).
     rules_file: Path = DEFAULT_RULES_FILE
-    # Largest accepted request body; spreadsheets may be larger than JSON requests.
-    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # Largest ordinary JSON request; spreadsheets and backfills (a city's ledger) may be larger,
+    # up to max_upload_bytes. The runtime's max_body_bytes (10 MiB) is the streamed hard cap.
+    max_json_bytes: int = Field(64 * 1024, ge=1024)
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     # The overdue scheduler runs inside every replica unless switched off (tests drive it).
     scheduler_enabled: bool = True

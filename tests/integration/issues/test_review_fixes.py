@@ -221,3 +221,31 @@ async def test_adding_a_reinspection_for_a_future_day_writes_nothing(
             "SELECT 1 FROM issues.reinspections WHERE issue_id = %s", (issue["issue_id"],)
         ).fetchall()
     assert rows == []
+
+
+async def test_a_unit_registered_as_of_a_past_time_is_published_with_that_time(
+    issues_api: httpx.AsyncClient, servers: Servers
+) -> None:
+    """R1.3/R2.1: a city that starts mid-campaign registers its units as of when they joined,
+    so editions with earlier cutoffs rank them; a future time is refused and writes nothing."""
+    unit = unique("since")
+    body = {
+        "unit_id": unit,
+        "name": "蓬江区",
+        "category": "district",
+        "registered_at": "2018-03-01T00:00:00+08:00",
+    }
+    assert (await issues_api.post("/v1/units", json=body)).status_code == 201
+    (event,) = outbox(servers, "units.v1.registered", "unit_id", unit)
+    assert datetime.fromisoformat(event["occurred_at"]) == datetime(2018, 2, 28, 16, tzinfo=UTC)
+
+    later = unique("later")
+    body = {
+        "unit_id": later,
+        "name": "江海区",
+        "category": "district",
+        "registered_at": "2999-01-01T00:00:00+08:00",
+    }
+    refused = await issues_api.post("/v1/units", json=body)
+    assert refused.status_code == 422
+    assert outbox(servers, "units.v1.registered", "unit_id", later) == []
