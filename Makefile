@@ -6,20 +6,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements/dev.lock
+NPM_STAMP := node_modules/.installed
 NATS_PORT ?= 4222
 PG_PORT ?= 54329
 DATA_DIR ?= $(CURDIR)/.data
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install run test chaos rebuild-ranking lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
+.PHONY: install demo run test chaos rebuild-ranking lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
 
-install: $(STAMP)
+install: $(STAMP) $(BIN)/chuangwen $(NPM_STAMP)
 
 # The venv is rebuilt from the hashed lock whenever the lock changes.
 $(STAMP): $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	touch $(STAMP)
+
+# The board page's charts (Apache ECharts, pinned in package-lock.json without download
+# addresses), reinstalled whenever package.json or the lock changes. Without npm the page
+# still shows its tables; the charts need `apt-get install npm` (Node.js) and make install.
+$(NPM_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+	  echo "npm not found: the board page (GET /board) will have no charts;" \
+	    "install Node.js and npm (apt-get install npm), then run make install" >&2; \
+	fi
+
+# The command line (cli/, `python -m cli`) as .venv/bin/chuangwen, for this checkout.
+$(BIN)/chuangwen: $(STAMP)
+	printf '%s\n' '#!/bin/sh' '# chuangwen: the command line of this checkout (written by make install)' \
+	  'PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" exec "$$(dirname "$$0")/python" -m cli "$$@"' > $@
+	chmod +x $@
 
 run: install
 	@mkdir -p $(DATA_DIR)
@@ -33,6 +51,11 @@ run: install
 	  exec $(BIN)/honcho -d . -f deploy/Procfile start; \
 	fi
 
+# Jiangmen's campaign end to end on a stack of its own (free ports, a temporary data folder),
+# stopped at the end: DEMO_ARGS="--keep" leaves it running, "--scale 0.1" is a small run.
+demo: install
+	$(BIN)/python -m cli demo $(DEMO_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -40,7 +63,7 @@ lint: install
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
 
 typecheck: install
-	$(BIN)/mypy services tests tools bench
+	$(BIN)/mypy services tests tools bench cli
 
 archcheck: install
 	$(BIN)/lint-imports

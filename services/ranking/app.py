@@ -13,12 +13,14 @@ from fastapi.responses import JSONResponse
 
 from services.contracts.assessments import AssessmentScored
 from services.contracts.ranking import EditionPublished, RatesPublished
-from services.contracts.streams import ASSESSMENTS, ISSUES, RANKING
+from services.contracts.streams import ASSESSMENTS, INCENTIVES, ISSUES, RANKING
 from services.runtime.service import ServiceRuntime
 
 from . import store
 from .api import router
 from .assessments import ImportRejected
+from .board import BoardService
+from .board import router as board_router
 from .consumers import subscribe_all
 from .editions import EditionsService
 from .rule_book import InvalidRules, RuleBook, load_rule_book
@@ -33,16 +35,26 @@ def build(settings: RankingSettings | None = None) -> tuple[FastAPI, ServiceRunt
     settings = settings or RankingSettings()
     book = load_rule_book(settings.rules_file, settings.rule_version)
     # ranking provisions ASSESSMENTS (other systems publish there) and its own RANKING stream;
-    # ISSUES is declared too so that ranking can start before the issues service.
+    # ISSUES and INCENTIVES (the board's fund) are declared too so that ranking can start
+    # before the issues and incentives services.
     runtime = ServiceRuntime(
-        "ranking", settings, Path(__file__).parent / "migrations", (ISSUES, ASSESSMENTS, RANKING)
+        "ranking",
+        settings,
+        Path(__file__).parent / "migrations",
+        (ISSUES, ASSESSMENTS, RANKING, INCENTIVES),
     )
     runtime.bus.publisher(AssessmentScored)
     runtime.bus.publisher(EditionPublished)
     runtime.bus.publisher(RatesPublished)
     subscribe_all(runtime)
     editions = EditionsService(runtime=runtime, rules=book.current, tz=ZoneInfo(settings.timezone))
-    app = runtime.http_app("Chuangwen ranking", [router(editions)])
+    board = BoardService(
+        runtime, editions, editions.tz, overdue_cache_seconds=settings.board_overdue_cache_seconds
+    )
+    app = runtime.http_app(
+        "Chuangwen ranking",
+        [router(editions), board_router(board, settings.board_public, settings.board_echarts_file)],
+    )
     app.add_exception_handler(ImportRejected, _import_rejected)  # type: ignore[arg-type]
     schedule = WeeklySchedule(
         editions,
@@ -52,6 +64,7 @@ def build(settings: RankingSettings | None = None) -> tuple[FastAPI, ServiceRunt
         poll_seconds=settings.schedule_poll_seconds,
     )
     app.state.editions, app.state.schedule = editions, schedule  # for tests and tools
+    app.state.board = board
     _run_beside(app, runtime, book, schedule if settings.schedule_enabled else None)
     return app, runtime
 

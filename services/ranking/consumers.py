@@ -19,11 +19,13 @@ from services.contracts import units as uw
 from services.contracts.assessments import AssessmentScored
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.envelope import Event
+from services.contracts.incentives import Allocated
 from services.contracts.streams import ASSESSMENTS, ISSUES
 from services.runtime.db import Conn
 from services.runtime.inbox import first_delivery
 from services.runtime.service import ServiceRuntime, stream_position
 
+from .fund import FUND_CONSUMER, record_allocation
 from .projection import (
     ignore_fact,
     mark_handled,
@@ -92,7 +94,7 @@ async def apply_fact(runtime: ServiceRuntime, event: Event, msg: NatsMessage) ->
 
 
 def subscribe_all(runtime: ServiceRuntime) -> None:
-    """Wire ranking's two consumers and the dead-letter hook."""
+    """Wire ranking's two input consumers, the dead-letter hook and the board's fund."""
 
     @runtime.bus.stream_subscriber(ISSUES, "Units and issues for ranking's projection (R1-R3).")
     async def on_issues_stream(event: IssuesStreamEvent, msg: NatsMessage) -> None:
@@ -115,3 +117,12 @@ def subscribe_all(runtime: ServiceRuntime) -> None:
                 await mark_handled(conn, letter.stream, letter.stream_sequence)
 
     runtime.bus.dead_letter_hooks.append(position_of_dead_letter)
+
+    @runtime.bus.subscriber(Allocated)
+    async def on_allocated(event: Allocated, msg: NatsMessage) -> None:
+        """The fund on the board page (R6): each settlement recorded once. Not an input of
+        editions, so it has no input position (R7)."""
+        _, seq = stream_position(msg)
+        await runtime.apply_once(
+            FUND_CONSUMER, event, msg, lambda conn: record_allocation(conn, event, seq)
+        )

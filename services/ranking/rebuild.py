@@ -3,7 +3,8 @@ published edition is reproducible from it, byte for byte (R7).
 
 1. Drop the ``ranking`` schema and migrate it afresh (stop the ranking service first; the
    command refuses while the outbox still holds unpublished events, which would be lost).
-2. Replay ``ISSUES`` and ``ASSESSMENTS`` from their first message into the fresh projection.
+2. Replay ``ISSUES`` and ``ASSESSMENTS`` from their first message into the fresh projection
+   (and ``incentives.v1.allocated`` into the board page's view of the fund, not compared).
 3. Read every ``ranking.v1.edition_published`` on ``RANKING``: store it again (the read API and
    the numbering need it) and recompute it from the facts up to its recorded input positions
    with the rule version it carries.
@@ -29,12 +30,16 @@ from zoneinfo import ZoneInfo
 
 import nats
 import psycopg
+from nats.js import JetStreamContext
 from psycopg import sql
+from pydantic import ValidationError
 
-from services.contracts.streams import ASSESSMENTS, ISSUES, RANKING
-from services.runtime.db import open_pool
+from services.contracts.incentives import Allocated
+from services.contracts.streams import ASSESSMENTS, INCENTIVES, ISSUES, RANKING
+from services.runtime.db import Pool, open_pool
 from services.runtime.migrations import migrate
 
+from .fund import record_allocation
 from .replay import ReplayIncomplete, load_all_facts, replay_stream, stream_messages
 from .rule_book import RuleBook, load_rule_book
 from .settings import RankingSettings
@@ -84,6 +89,21 @@ async def _drop_and_migrate(url: str) -> None:
     await migrate(url, SCHEMA, Path(__file__).parent / "migrations")
 
 
+async def replay_fund(js: JetStreamContext, pool: Pool) -> int:
+    """Record every ``incentives.v1.allocated`` again (the board's fund); returns how many were
+    read. One that fails its contract is skipped, as the live consumer dead-letters it."""
+    count = 0
+    async for seq, data in stream_messages(js, INCENTIVES, Allocated.SUBJECT):
+        count += 1
+        try:
+            event = Allocated.model_validate_json(data)
+        except ValidationError:
+            continue
+        async with pool.connection() as conn, conn.transaction():
+            await record_allocation(conn, event, seq)
+    return count
+
+
 async def rebuild(settings: RankingSettings, book: RuleBook, force: bool = False) -> Report:
     """The whole rebuild (see the module docstring); returns its report."""
     started = time.perf_counter()
@@ -97,6 +117,7 @@ async def rebuild(settings: RankingSettings, book: RuleBook, force: bool = False
         replayed = {
             spec.name: await replay_stream(js, pool, spec) for spec in (ISSUES, ASSESSMENTS)
         }
+        replayed[INCENTIVES.name] = await replay_fund(js, pool)
         facts = await load_all_facts(pool)
         editions = [m async for m in stream_messages(js, RANKING, "ranking.v1.edition_published")]
         differences = await recompute_and_compare(

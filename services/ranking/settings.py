@@ -11,6 +11,11 @@ from services.runtime.settings import ServiceSettings
 
 from .rule_book import DEFAULT_RULES_FILE
 
+# `make install` puts Apache ECharts here (package.json, npm ci); the board serves it itself.
+DEFAULT_ECHARTS_FILE = (
+    Path(__file__).resolve().parents[2] / "node_modules" / "echarts" / "dist" / "echarts.min.js"
+)
+
 
 class RankingSettings(ServiceSettings):
     """One settings class for the service (STYLE.md 4)."""
@@ -28,3 +33,8 @@ class RankingSettings(ServiceSettings):
     schedule_hour: int = Field(0, ge=0, le=23)
     schedule_grace_minutes: int = Field(120, ge=0, le=7 * 24 * 60)
     schedule_poll_seconds: float = Field(60.0, gt=0, le=3600)
+    # The board page (GET /board): its data is public unless ``board_public`` is false, when
+    # GET /v1/board needs a reader's token like the other read endpoints.
+    board_public: bool = True
+    board_echarts_file: Path = DEFAULT_ECHARTS_FILE
+    board_overdue_cache_seconds: float = Field(30.0, ge=0, le=3600)

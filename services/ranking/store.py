@@ -108,6 +108,33 @@ async def unit_history(conn: Conn, unit_id: str) -> list[dict[str, Any]]:
     return list(await cur.fetchall())
 
 
+async def recent_edition_rows(conn: Conn, editions: int) -> list[dict[str, Any]]:
+    """The ranked rows of the ``editions`` latest-cutoff editions (latest revision of each), for
+    the board's trends: edition key, cutoff, unit, category, name and counts."""
+    cur = await conn.execute(
+        "WITH latest AS (SELECT year, number, MAX(revision) AS revision FROM editions"
+        "  GROUP BY year, number),"
+        " recent AS (SELECT e.year, e.number, e.revision, e.cutoff FROM latest l"
+        "  JOIN editions e USING (year, number, revision)"
+        "  ORDER BY e.cutoff DESC, e.year DESC, e.number DESC LIMIT %s)"
+        " SELECT r.year, r.number, r.revision, r.cutoff, u.unit_id, u.category,"
+        "  u.row->>'name' AS name, (u.row->>'reported')::int AS reported,"
+        "  (u.row->>'rectified')::int AS rectified"
+        " FROM recent r JOIN edition_units u USING (year, number, revision)",
+        (editions,),
+    )
+    return list(await cur.fetchall())
+
+
+async def unit_names(conn: Conn) -> dict[str, dict[str, Any]]:
+    """Each unit's latest name and category known to the projection (R1.2), by unit id."""
+    cur = await conn.execute(
+        "SELECT DISTINCT ON (unit_id) unit_id, name, category FROM unit_facts"
+        " WHERE name IS NOT NULL ORDER BY unit_id, occurred_at DESC, aggregate_version DESC"
+    )
+    return {r["unit_id"]: r for r in await cur.fetchall()}
+
+
 async def rule_versions_used(conn: Conn) -> set[str]:
     cur = await conn.execute("SELECT DISTINCT rule_version FROM editions")
     return {row["rule_version"] for row in await cur.fetchall() if row["rule_version"]}
