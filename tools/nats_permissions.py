@@ -43,7 +43,7 @@ def _consumer_subjects(stream: str, durable: str) -> list[str]:
 def service_permissions(runtime: ServiceRuntime) -> tuple[list[str], list[str], bool]:
     """(publish allow, subscribe allow, allow_responses) of one service, from its code."""
     bus: Bus = runtime.bus
-    publish = [*sorted(bus.publishers), f"dlq.{runtime.name}", "$JS.API.INFO"]
+    publish = [*sorted(set(bus.publishers) | {f"dlq.{runtime.name}"}), "$JS.API.INFO"]
     for spec in runtime.streams:
         publish += [f"$JS.API.STREAM.INFO.{spec.name}", f"$JS.API.STREAM.CREATE.{spec.name}"]
         if spec.owner == runtime.name:

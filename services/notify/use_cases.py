@@ -3,6 +3,7 @@ transaction (STYLE.md 3)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,10 +14,14 @@ from uuid import UUID
 from faststream.nats import NatsMessage
 
 from services.contracts import notify as wire
+from services.contracts.base import to_wire
+from services.contracts.dead_letter import DeadLetter
 from services.contracts.envelope import Event
 from services.contracts.ranking import EditionPublished
+from services.contracts.streams import dead_letter_subject
 from services.runtime.db import Conn
 from services.runtime.failures import NotReady
+from services.runtime.outbox import stage_raw
 from services.runtime.service import ServiceRuntime
 
 from . import recipients
@@ -137,9 +142,37 @@ class NotifyService:
         )
         if status == "failed":  # R5: given up: notify.v1.failed and a dead letter
             await repo.dead_letter(conn, row, chain_attempt, outcome.detail, at)
+            await self._stage_dead_letter(conn, row, chain_attempt, outcome.detail, at)
         if status != "pending":
             event = self._final_event(row, status, chain_attempt, outcome, at)
             await self.runtime.commit(conn, [event])
+
+    async def _stage_dead_letter(
+        self, conn: Conn, row: dict[str, Any], attempts: int, reason: str, at: datetime
+    ) -> None:
+        """The same dead letter on ``dlq.notify`` (ARCHITECTURE.md "Failures"), through the
+        outbox in this transaction, so ops list and replay it like every other one."""
+        letter = DeadLetter(
+            service=PRODUCER,
+            original_subject=f"notify.delivery.{row['channel']}",
+            payload=json.dumps(
+                {
+                    "notification_id": str(row["delivery_id"]),
+                    "notice_type": row["notice_type"],
+                    "recipient": row["recipient"],
+                    "channel": row["channel"],
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            ),
+            payload_encoding="utf-8",
+            stream=None,
+            stream_sequence=None,
+            delivery_count=attempts,
+            reason=f"delivery failed {attempts} times: {reason}"[:1000] or "delivery failed",
+            failed_at=at,
+        )
+        await stage_raw(conn, self.new_id(), dead_letter_subject(PRODUCER), to_wire(letter))
 
     async def skip(self, conn: Conn, row: dict[str, Any], reason: str) -> None:
         """No receiver (or no longer the channel): the notice is kept, marked skipped."""

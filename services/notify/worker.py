@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from . import repository as repo
-from .channels import Sender, Target
+from .channels import Sender, Target, redact_url
 from .delivery import Outcome, Verdict, backoff_seconds
 from .domain.rate_limit import RateLimit, pace
 from .domain.robots import pace_key
@@ -65,6 +65,14 @@ class DeliveryWorker:
     def start(self) -> None:
         s = self._settings
         self.sender = Sender(s.delivery_timeout_seconds, s.allow_private_targets, s.allowed_hosts)
+        # What ops need to see, and no more: the secret prints as its redaction marker.
+        log.info(
+            "delivery worker started",
+            extra={
+                "webhook_url": redact_url(s.webhook_url) if s.webhook_url else None,
+                "webhook_secret": str(s.webhook_secret) if s.webhook_secret else None,
+            },
+        )
         self._task = asyncio.create_task(self._run(), name="notify-delivery-worker")
 
     async def stop(self) -> None:

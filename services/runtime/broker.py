@@ -22,9 +22,11 @@ from nats.js.errors import BadRequestError
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.envelope import Event
 from services.contracts.streams import (
+    DLQ,
     DUPLICATE_WINDOW_SECONDS,
     MAX_PAYLOAD_BYTES,
     StreamSpec,
+    dead_letter_subject,
     stream_for_subject,
 )
 
@@ -86,6 +88,20 @@ class Bus:
             description=(model.__doc__ or "").strip(),
         )
         self.publishers[model.SUBJECT] = pub
+        return pub
+
+    def dead_letter_publisher(self) -> LogicPublisher:
+        """Declare ``dlq.<service>`` (so the AsyncAPI document shows the service's dead letters)
+        and let the outbox publish entries a use case stages there itself."""
+        subject = dead_letter_subject(self.service)
+        pub = self.broker.publisher(
+            subject,
+            schema=DeadLetter,
+            stream=JStream(DLQ.name, declare=False),
+            title=f"{subject}:publish",
+            description=(DeadLetter.__doc__ or "").strip(),
+        )
+        self.publishers[subject] = pub
         return pub
 
     def subscriber(self, model: type[Event], *, fact: str | None = None) -> Decorator:

@@ -57,6 +57,7 @@ class ServiceRuntime:
         self.migrations = migrations
         self.streams = (*streams, DLQ)
         self.bus = Bus(name, settings)
+        self.bus.dead_letter_publisher()
         self._tokens: TokenBook | None = None
         self._pool: Pool | None = None
         self._relay: OutboxRelay | None = None

@@ -28,14 +28,18 @@ class Receiver:
 
     port: int = field(default_factory=free_port)
     received: list[dict[str, Any]] = field(default_factory=list)
+    # Seconds to take over each request (a slow receiver keeps a delivery batch in flight).
+    delay: float = 0.0
 
     def start(self) -> None:
         received = self.received
+        receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
+                time.sleep(receiver.delay)
                 received.append({"headers": dict(self.headers), "body": body})
                 self.send_response(204)
                 self.end_headers()
@@ -72,6 +76,13 @@ class Stack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        for service in SERVICES:
+            self.spawn(service)
+        self.wait_healthy(90)
+
+    def spawn(self, service: str) -> None:
+        """Start (or restart) one service's process, appending to its log."""
         env = {
             **os.environ,
             "NATS_URL": self.nats_url,
@@ -82,21 +93,23 @@ class Stack:
             "NOTIFY_ALLOW_PRIVATE_TARGETS": "true",
             "AUTH_MODE": "dev",
         }
-        for service in SERVICES:
-            env[f"{service.upper()}_HTTP_PORT"] = str(self.ports[service])
-            if service in self.nats_urls:
-                env[f"{service.upper()}_NATS_URL"] = self.nats_urls[service]
-        self.logs.mkdir(parents=True, exist_ok=True)
-        for service in SERVICES:
-            with (self.logs / f"{service}.log").open("ab") as log:
-                self.procs[service] = subprocess.Popen(
-                    [sys.executable, "-m", f"services.{service}"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-        self.wait_healthy(90)
+        for name in SERVICES:
+            env[f"{name.upper()}_HTTP_PORT"] = str(self.ports[name])
+            if name in self.nats_urls:
+                env[f"{name.upper()}_NATS_URL"] = self.nats_urls[name]
+        with (self.logs / f"{service}.log").open("ab") as log:
+            self.procs[service] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{service}"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self, service: str) -> None:
+        """kill -9: no shutdown, no chance to commit or ack anything."""
+        self.procs[service].kill()
+        self.procs[service].wait(10)
 
     def wait_healthy(self, within: float) -> None:
         deadline = time.monotonic() + within

@@ -225,3 +225,19 @@ def test_reports_flow_into_rates_lists_money_and_notices(stack: Stack) -> None:
     verify(WEBHOOK_SECRET, sample["headers"], sample["body"], now=int(time.time()))
     talks = client.get(f"{stack.url('notify')}/v1/talks", params={"unit_id": "e2e-dept-8"})
     assert [t["level"] for t in talks.json()] == ["city_leader"]
+
+
+def test_no_secret_reaches_a_log_and_the_redaction_marker_shows_where_one_was_handled(
+    stack: Stack,
+) -> None:
+    """Issue 6: webhook secrets (and, on the secured bus, NATS passwords) never reach a log; the
+    positive control is the redaction marker where notify handled its secret."""
+    logs = {path.name: path.read_text(errors="replace") for path in stack.logs.glob("*.log")}
+    assert set(logs) >= {"issues.log", "ranking.log", "notify.log", "incentives.log"}
+    secrets = [WEBHOOK_SECRET, WEBHOOK_SECRET.removeprefix("whsec_")]
+    for url in stack.nats_urls.values():
+        secrets.append(url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1])
+    for name, text in logs.items():
+        for secret in secrets:
+            assert secret not in text, f"a secret reached {name}"
+    assert '"webhook_secret": "**********"' in logs["notify.log"]

@@ -128,3 +128,35 @@ async def test_without_a_receiver_notices_are_kept_and_marked_skipped(
         await eventually(skipped)
         got = (await http.get("/v1/notifications", params={"status": "skipped"})).json()
         assert all("NOTIFY_WEBHOOK_URL" in n["last_error"] for n in got)
+
+
+async def test_a_notice_refused_for_good_is_failed_and_dead_lettered_on_the_bus(
+    server_env: Servers, js: Any
+) -> None:
+    """R5 / ARCHITECTURE.md "Failures": a receiver that refuses (4xx) gets no retries;
+    notify.v1.failed is published and the dead letter lands on dlq.notify with its reason."""
+    receiver = Receiver(respond=lambda _target, _headers: (410, b"gone", ""))
+    await receiver.start()
+    try:
+        async for notify in start_notify(receiver):
+            await _expect_failed_and_dead_lettered(notify, js)
+    finally:
+        await receiver.stop()
+
+
+async def _expect_failed_and_dead_lettered(notify: Notify, js: Any) -> None:
+    units = unit_ids("gone", 2)
+    await publish(js, edition(units, red=[], black=[]))
+
+    async def failed() -> bool:
+        got = await notify.http.get("/v1/notifications", params={"unit_id": units[0]})
+        return [n["status"] for n in got.json()] == ["failed"]
+
+    await eventually(failed)
+    sub = await js.pull_subscribe("dlq.notify", stream="DLQ")
+    letters = [json.loads(m.data) for m in await sub.fetch(200, timeout=5)]
+    mine = [d for d in letters if units[0] in d["payload"]]
+    assert mine, letters[-3:]
+    assert mine[0]["reason"].startswith("delivery failed")
+    events = await notify.rows("SELECT payload FROM outbox WHERE subject = 'notify.v1.failed'")
+    assert any(units[0] in bytes(e["payload"]).decode() for e in events)
