@@ -21,6 +21,7 @@ from services.contracts.envelope import Event
 from services.runtime.db import Conn, Pool
 
 from . import metrics
+from .faults import Faults
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,10 @@ class OutboxRelay:
         poll_seconds: float,
         name: str,
         max_attempts: int = 20,
+        faults: Faults | None = None,
     ) -> None:
         self._pool = pool
+        self._faults = faults or Faults()  # test-only crash points (runtime/faults.py)
         self._key = int.from_bytes(
             hashlib.sha256(f"outbox:{name}".encode()).digest()[:8], "big", signed=True
         )
@@ -95,6 +98,7 @@ class OutboxRelay:
             for row in await cur.fetchall():
                 if not row["due"]:
                     break
+                self._faults.point("crash_after_commit_before_publish")
                 try:
                     seq = await self._publish(
                         row["subject"], bytes(row["payload"]), str(row["event_id"])
@@ -102,6 +106,7 @@ class OutboxRelay:
                 except Exception as exc:
                     await self._record_failure(conn, row["id"], row["attempts"] + 1, exc)
                     break
+                self._faults.point("crash_after_publish_before_mark")
                 await conn.execute(
                     "UPDATE outbox SET published_at = now(), stream_seq = %s WHERE id = %s",
                     (seq, row["id"]),

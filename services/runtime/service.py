@@ -25,6 +25,7 @@ from .auth import TokenBook
 from .body_limit import BodySizeLimit
 from .broker import Bus
 from .db import Conn, Pool, open_pool, wait_for_database
+from .faults import Faults
 from .inbox import first_delivery, prune_processed
 from .logs import configure_logging
 from .migrations import migrate
@@ -118,7 +119,11 @@ class ServiceRuntime:
         await self.bus.connect(s.startup_timeout_seconds)
         await self.bus.provision(self.streams)
         self._relay = OutboxRelay(
-            self._pool, self.bus.publish_event, s.outbox_poll_seconds, self.name
+            self._pool,
+            self.bus.publish_event,
+            s.outbox_poll_seconds,
+            self.name,
+            faults=Faults(s.fault_hooks),
         )
         self._relay.start()
         await self.bus.broker.start()
@@ -143,16 +148,29 @@ class ServiceRuntime:
                 log.warning("maintenance failed; will try again", exc_info=True)
 
     async def stop(self) -> None:
+        """Stop in order, each step bounded: a step that hangs (a handler stuck on a dead
+        connection, say) is logged and skipped, so the process always exits; whatever was not
+        committed and acked is redelivered (at-least-once)."""
         if self._maintenance is not None:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._maintenance
-        await self.bus.broker.stop()
+        # FastStream waits up to graceful_timeout (30 s) for handlers in flight.
+        await self._bounded("broker", self.bus.broker.stop(), 40.0)
         if self._relay is not None:
-            await self._relay.stop()
+            await self._bounded("outbox relay", self._relay.stop(), 15.0)
         if self._pool is not None:
-            await self._pool.close()
+            await self._bounded("database pool", self._pool.close(timeout=5.0), 10.0)
         log.info("stopped")
+
+    @staticmethod
+    async def _bounded(step: str, awaitable: Awaitable[None], seconds: float) -> None:
+        try:
+            await asyncio.wait_for(awaitable, seconds)
+        except TimeoutError:
+            log.error("stopping timed out; going on", extra={"step": step, "seconds": seconds})
+        except Exception:
+            log.error("stopping failed; going on", extra={"step": step}, exc_info=True)
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "nats": False}

@@ -1,0 +1,78 @@
+"""Expected-versus-exposed comparisons the chaos tests share."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from .harness import OFFICE, query, service_env
+from .world import CUTOFF, World
+
+
+def ranking_env(nats_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    """Ranking under test: no weekly schedule; a killed replica's unacknowledged batch comes
+    back after 4 s instead of 60 s."""
+    return service_env(
+        nats_url,
+        database_url,
+        RANKING_SCHEDULE_ENABLED="false",
+        RANKING_ACK_WAIT_SECONDS="4",
+        **extra,
+    )
+
+
+async def watermark(database_url: str, stream: str = "ISSUES") -> int:
+    rows = await query(
+        database_url, "SELECT watermark FROM ranking.input_positions WHERE stream = %s", (stream,)
+    )
+    return int(rows[0]["watermark"]) if rows else 0
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+async def assert_ranking_matches(
+    world: World,
+    ranking_url: str,
+    database_url: str,
+    position: int | None = None,
+    others: int = 0,
+) -> None:
+    """Rates and a published edition equal the expected ones; each event applied once.
+    ``position``: the ISSUES stream's last sequence (default: one message per event);
+    ``others``: events on the stream besides the world's (from a real issues service)."""
+    total = len(world.events)
+    position = total if position is None else position
+    async with httpx.AsyncClient(base_url=ranking_url, headers=OFFICE, timeout=60) as client:
+        rates = (await client.get("/v1/rates", params={"at": CUTOFF.isoformat()})).json()
+        assert rates.pop("input_positions")["ISSUES"] == position
+        assert rates == as_json(world.expected_rates())
+        response = await client.post("/v1/editions", json={"cutoff": CUTOFF.isoformat()})
+        assert response.status_code == 200, response.text
+        edition = response.json()
+    expected = as_json(world.expected_edition())
+    assert {k: edition[k] for k in expected} == expected
+    assert edition["input_positions"]["ISSUES"] == position
+
+    applied = await query(
+        database_url,
+        "SELECT event_id FROM ranking.processed_events WHERE consumer = 'ranking'",
+    )
+    assert len(applied) == total + others, "an event was lost"
+    assert {r["event_id"] for r in applied} >= {e.event_id for e in world.events}
+    if others:
+        return
+    (facts,) = await query(
+        database_url,
+        "SELECT (SELECT count(*) FROM ranking.issue_facts) AS issues,"
+        " (SELECT count(*) FROM ranking.unit_facts) AS units,"
+        " (SELECT count(*) FROM ranking.applied_seqs) AS gaps",
+    )
+    assert facts == {
+        "issues": len(world.issue_facts),
+        "units": len(world.unit_facts),
+        "gaps": 0,
+    }, "an event was applied twice or a position left a gap"
