@@ -8,134 +8,39 @@ the ConfigMap through ``nats-server -t``. Both come from the dev lock, beside th
 from __future__ import annotations
 
 import copy
-import functools
-import os
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-K8S = ROOT / "deploy" / "k8s"
-COMPOSE = ROOT / "deploy" / "compose.yaml"
-BIN = Path(sys.executable).parent
-KUBERNETES_VERSION = "1.33"
-
-NAMESPACE = "chuangwen"
-IMAGE_UID = 10001  # the chuangwen user of deploy/Dockerfile
-BROKER_GRACEFUL_TIMEOUT_SECONDS = 30  # services/runtime/broker.py
-SERVICE_PORTS = {"issues": 8101, "ranking": 8102, "notify": 8103, "incentives": 8104}
-SECRET_TEMPLATE = K8S / "secrets.example.yaml"
-MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
-
-Doc = dict[str, Any]
-
-
-# -- loading ------------------------------------------------------------------------------------
-def yaml_loader() -> Any:
-    yaml = pytest.importorskip("ruamel.yaml")
-    return yaml.YAML(typ="safe", pure=True)
-
-
-def load_documents(path: Path) -> list[Doc]:
-    docs = [d for d in yaml_loader().load_all(path.read_text(encoding="utf-8")) if d is not None]
-    assert all(isinstance(d, dict) for d in docs), f"{path.name}: a document is not a mapping"
-    return docs
-
-
-@functools.cache
-def all_objects() -> tuple[tuple[Path, Doc], ...]:
-    """Every object of every manifest, parsed once (tests copy before changing one)."""
-    return tuple((path, doc) for path in MANIFESTS for doc in load_documents(path))
-
-
-def applied_objects() -> list[Doc]:
-    """What ``kubectl apply -k deploy/k8s`` creates (the secret template is not part of it)."""
-    return [doc for path, doc in all_objects() if path != SECRET_TEMPLATE]
-
-
-def find(kind: str, name: str) -> Doc:
-    found = [d for d in applied_objects() if d["kind"] == kind and d["metadata"]["name"] == name]
-    assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
-    return found[0]
-
-
-def of_kind(kind: str) -> list[Doc]:
-    return [d for d in applied_objects() if d["kind"] == kind]
-
-
-def workloads() -> list[Doc]:
-    return [d for d in applied_objects() if d["kind"] in {"Deployment", "StatefulSet"}]
-
-
-def containers(workload: Doc) -> Iterator[tuple[Doc, Doc]]:
-    """(pod spec, container) for every container and init container of ``workload``."""
-    pod = workload["spec"]["template"]["spec"]
-    for container in [*pod.get("initContainers", []), *pod["containers"]]:
-        yield pod, container
-
-
-def label(doc: Doc, container: Doc | None = None) -> str:
-    name = f"{doc['kind']}/{doc['metadata']['name']}"
-    return f"{name} container {container['name']}" if container else name
-
-
-def effective(pod: Doc, container: Doc, key: str) -> Any:
-    """A security setting as the kubelet applies it: the container's, else the pod's."""
-    value = container.get("securityContext", {}).get(key)
-    return pod.get("securityContext", {}).get(key) if value is None else value
-
-
-def env_of(container: Doc) -> dict[str, Doc]:
-    return {e["name"]: e for e in container.get("env", [])}
-
-
-def port_number(container: Doc, port: int | str) -> int:
-    if isinstance(port, int):
-        return port
-    named = [p["containerPort"] for p in container.get("ports", []) if p.get("name") == port]
-    assert named, f"container {container['name']} has no port named {port!r}"
-    return int(named[0])
-
-
-def quantity(value: int | float | str) -> float:
-    """A Kubernetes resource quantity (``250m``, ``512Mi``, ``2``) as a number."""
-    units = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
-    match = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(value))
-    assert match and match.group(2) in {"", *units}, f"unexpected quantity {value!r}"
-    return float(match.group(1)) * units.get(match.group(2), 1)
-
-
-def matches(selector: Doc, labels: Doc) -> bool:
-    assert set(selector) == {"matchLabels"}, "only matchLabels selectors are checked here"
-    return all(labels.get(k) == v for k, v in selector["matchLabels"].items())
-
-
-def nats_config() -> str:
-    text = find("ConfigMap", "nats-config")["data"]["nats.conf"]
-    assert isinstance(text, str)
-    return text
-
-
-def run_tool(name: str, *args: str | Path, env: dict[str, str] | None = None) -> Any:
-    binary = BIN / name
-    assert binary.exists(), f"{binary} is missing: install the dev lock (make install)"
-    return subprocess.run(
-        [str(binary), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
-
-
-OBJECTS = all_objects()
+from .k8s_manifests import (
+    BROKER_GRACEFUL_TIMEOUT_SECONDS,
+    IMAGE_UID,
+    K8S,
+    KUBERNETES_VERSION,
+    MANIFESTS,
+    NAMESPACE,
+    OBJECTS,
+    SECRET_TEMPLATE,
+    SERVICE_PORTS,
+    Doc,
+    applied_objects,
+    containers,
+    effective,
+    env_of,
+    find,
+    label,
+    load_documents,
+    matches,
+    of_kind,
+    port_number,
+    quantity,
+    run_tool,
+    workloads,
+    yaml_loader,
+)
 
 
 # -- schema -------------------------------------------------------------------------------------
@@ -403,119 +308,6 @@ def test_each_service_rolls_out_without_losing_capacity(service: str) -> None:
     strategy = find("Deployment", service)["spec"]["strategy"]
     assert strategy["type"] == "RollingUpdate"
     assert strategy["rollingUpdate"]["maxUnavailable"] == 0
-
-
-# -- NATS ---------------------------------------------------------------------------------------
-def test_nats_runs_three_replicas_of_the_compose_image() -> None:
-    compose = yaml_loader().load(COMPOSE.read_text(encoding="utf-8"))
-    statefulset = find("StatefulSet", "nats")
-    assert statefulset["spec"]["replicas"] == 3
-    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == compose["services"]["nats"]["image"] == "nats:2.15.1-alpine"
-
-
-def test_nats_pods_start_together_so_that_the_cluster_can_form() -> None:
-    assert find("StatefulSet", "nats")["spec"]["podManagementPolicy"] == "Parallel"
-
-
-def test_nats_pods_have_stable_names_in_a_headless_service_that_lists_unready_pods() -> None:
-    statefulset = find("StatefulSet", "nats")
-    headless = find("Service", statefulset["spec"]["serviceName"])
-    assert headless["spec"]["clusterIP"] == "None"
-    assert headless["spec"]["publishNotReadyAddresses"] is True
-    pod_labels = statefulset["spec"]["template"]["metadata"]["labels"]
-    assert matches({"matchLabels": headless["spec"]["selector"]}, pod_labels)
-    assert {p["port"] for p in headless["spec"]["ports"]} >= {4222, 6222}
-
-
-def test_nats_client_service_reaches_the_client_port() -> None:
-    statefulset = find("StatefulSet", "nats")
-    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
-    client = find("Service", "nats")
-    assert client["spec"].get("clusterIP") != "None"
-    pod_labels = statefulset["spec"]["template"]["metadata"]["labels"]
-    assert matches({"matchLabels": client["spec"]["selector"]}, pod_labels)
-    ports = {p["port"]: port_number(container, p["targetPort"]) for p in client["spec"]["ports"]}
-    assert ports[4222] == 4222
-
-
-def test_nats_reads_its_configuration_from_the_config_map() -> None:
-    pod = find("StatefulSet", "nats")["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    config_path = Path(container["args"][container["args"].index("--config") + 1])
-    mount = next(m for m in container["volumeMounts"] if Path(m["mountPath"]) == config_path.parent)
-    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
-    assert volume["configMap"]["name"] == "nats-config"
-    assert config_path.name in find("ConfigMap", "nats-config")["data"]
-
-
-def test_nats_config_fsyncs_every_write_and_allows_8mb_payloads() -> None:
-    config = nats_config()
-    assert re.search(r"^\s*sync_interval:\s*always\s*$", config, re.MULTILINE)
-    assert re.search(r"^\s*max_payload:\s*8MB\s*$", config, re.MULTILINE)
-
-
-def test_nats_config_routes_to_the_three_pods_by_their_stable_dns_names() -> None:
-    statefulset = find("StatefulSet", "nats")
-    name, headless = statefulset["metadata"]["name"], statefulset["spec"]["serviceName"]
-    block = re.search(r"routes:\s*\[(.*?)\]", nats_config(), re.DOTALL)
-    assert block, "the cluster block has no routes"
-    routes = block.group(1).split()
-    assert routes == [
-        f"nats-route://{name}-{i}.{headless}:6222" for i in range(statefulset["spec"]["replicas"])
-    ]
-    assert len(routes) == 3
-
-
-def test_nats_config_names_each_server_after_its_pod() -> None:
-    assert re.search(r"^server_name:\s*\$SERVER_NAME\s*$", nats_config(), re.MULTILINE)
-    (container,) = find("StatefulSet", "nats")["spec"]["template"]["spec"]["containers"]
-    server_name = env_of(container)["SERVER_NAME"]
-    assert server_name["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
-
-
-def test_nats_config_passes_the_nats_server_check(tmp_path: Path) -> None:
-    config = tmp_path / "nats.conf"
-    config.write_text(nats_config(), encoding="utf-8")
-    env = {**os.environ, "SERVER_NAME": "nats-0"}
-    result = run_tool("nats-server", "-t", "-c", config, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_nats_stores_jetstream_on_a_persistent_volume_claim() -> None:
-    statefulset = find("StatefulSet", "nats")
-    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
-    store = re.search(r"^\s*store_dir:\s*(\S+)\s*$", nats_config(), re.MULTILINE)
-    assert store, "jetstream has no store_dir"
-    store_dir = Path(store.group(1))
-    claims = {t["metadata"]["name"]: t for t in statefulset["spec"]["volumeClaimTemplates"]}
-    mounts = [
-        m
-        for m in container["volumeMounts"]
-        if m["name"] in claims and store_dir.is_relative_to(m["mountPath"])
-    ]
-    assert len(mounts) == 1, f"store_dir {store_dir} is not on a volume claim"
-    claim = claims[mounts[0]["name"]]["spec"]
-    assert claim["accessModes"] == ["ReadWriteOnce"]
-    assert quantity(claim["resources"]["requests"]["storage"]) > 0
-
-
-def test_nats_probes_healthz_on_the_monitor_port() -> None:
-    (container,) = find("StatefulSet", "nats")["spec"]["template"]["spec"]["containers"]
-    monitor = re.search(r"^http:\s*\S*:(\d+)\s*$", nats_config(), re.MULTILINE)
-    assert monitor, "the NATS monitor (http) is not enabled"
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-        get = container[probe]["httpGet"]
-        assert get["path"].split("?")[0] == "/healthz", probe
-        assert port_number(container, get["port"]) == int(monitor.group(1)), probe
-
-
-def test_nats_drain_keeps_two_of_three_nodes() -> None:
-    statefulset = find("StatefulSet", "nats")
-    pod_labels = statefulset["spec"]["template"]["metadata"]["labels"]
-    pdbs = [p for p in of_kind("PodDisruptionBudget") if matches(p["spec"]["selector"], pod_labels)]
-    assert len(pdbs) == 1
-    assert pdbs[0]["spec"]["minAvailable"] == 2
 
 
 # -- secrets ------------------------------------------------------------------------------------
