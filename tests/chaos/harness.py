@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -353,3 +354,12 @@ class FlakyReceiver:
 
     def delivered(self) -> list[tuple[str, dict[str, Any]]]:
         return [(wid, body) for status, wid, body in list(self.attempts) if status == 204]
+
+    def supervision_notices(self) -> dict[str, set[str]]:
+        """R5.1: the notification ids delivered per issue (``issue:<id>``); exactly one each
+        is what every chaos test expects, however often a message was redelivered."""
+        ids: dict[str, set[str]] = defaultdict(set)
+        for _, body in self.delivered():
+            if body["notice_type"] == "supervision":
+                ids[body["about"]].add(body["notification_id"])
+        return ids

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,12 +115,7 @@ async def test_a_database_outage_and_a_failing_webhook_lose_and_double_nothing(
     await eventually(caught_up, 180, "ranking cleared its backlog")
     expected_notices = {f"issue:{issue_id}" for issue_id in world.reported}
 
-    def notices() -> dict[str, set[str]]:
-        ids: dict[str, set[str]] = defaultdict(set)
-        for _, body in receiver.delivered():
-            if body["notice_type"] == "supervision":
-                ids[body["about"]].add(body["notification_id"])
-        return ids
+    notices = receiver.supervision_notices
 
     async def all_notified() -> bool:
         return set(notices()) >= expected_notices

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -187,12 +186,7 @@ async def test_two_replicas_of_every_service_give_the_expected_results(
         f"issue:{issue['issue_id']}" for issue in created
     }
 
-    def notices() -> dict[str, set[str]]:
-        ids: dict[str, set[str]] = defaultdict(set)
-        for _, body in receiver.delivered():
-            if body["notice_type"] == "supervision":
-                ids[body["about"]].add(body["notification_id"])
-        return ids
+    notices = receiver.supervision_notices
 
     async def all_notified() -> bool:
         return set(notices()) >= expected_notices

@@ -9,7 +9,7 @@ import asyncio
 import json
 import signal
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -187,12 +187,7 @@ async def test_sigterm_under_load_commits_or_redelivers_in_flight_work(
     }
     expected = {f"issue:{uuid.UUID(i)}" for i in issue_ids}
 
-    def notices() -> dict[str, set[str]]:
-        ids: dict[str, set[str]] = defaultdict(set)
-        for _, body in receiver.delivered():
-            if body["notice_type"] == "supervision":
-                ids[body["about"]].add(body["notification_id"])
-        return ids
+    notices = receiver.supervision_notices
 
     async def all_notified() -> bool:
         return set(notices()) >= expected
