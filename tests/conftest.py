@@ -84,7 +84,9 @@ class SecuredServers(Servers):
 def secured_servers(servers: Servers) -> Iterator[SecuredServers]:
     root = servers.root / "secured"
     port = embedded.free_port()
-    passwords = {user: secrets.token_urlsafe(16) for user in NATS_USERS}
+    # A letter first: nats-server reads an environment value starting with a digit or "-" as a
+    # number and refuses the configuration (deploy/README.md).
+    passwords = {user: "p" + secrets.token_urlsafe(16) for user in NATS_USERS}
     env = {f"{user.upper()}_NATS_PASSWORD": pw for user, pw in passwords.items()}
     nats = embedded.start_nats(
         port, root / "nats", servers.root / "secured-nats.log", SECURED_CONFIG, env

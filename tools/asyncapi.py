@@ -36,6 +36,24 @@ def _dump(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _one_event_per_message(document: dict[str, Any]) -> None:
+    """A batch subscriber (ranking's input streams) takes a list of messages, which FastStream
+    documents as an array payload; on the wire each message is still one event, so the
+    document shows the event (what another system publishes there)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for message in document.get("components", {}).get("messages", {}).values():
+        ref = message.get("payload", {}).get("$ref", "")
+        name = ref.rsplit("/", 1)[-1]
+        schema = schemas.get(name, {})
+        if schema.get("type") == "array" and "items" in schema:
+            items = schema["items"]
+            message["payload"] = items if "$ref" in items else {"$ref": ref}
+            if "$ref" in items:
+                del schemas[name]
+            else:
+                schemas[name] = {**items, "title": schema["title"]}
+
+
 def documents() -> dict[Path, str]:
     """Every generated document by its path under the repository."""
     out: dict[Path, str] = {}
@@ -50,6 +68,7 @@ def documents() -> dict[Path, str]:
         )
         document = json.loads(spec.to_specification().to_json())
         document.pop("servers", None)  # the address is deployment-specific
+        _one_event_per_message(document)
         out[DOCS / "asyncapi" / f"{service}.json"] = _dump(document)
     for model in EVENTS:
         schema = model.model_json_schema(by_alias=True, mode="serialization")

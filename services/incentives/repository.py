@@ -9,6 +9,7 @@ and refuses any other change of it (migration 0002), so it is always the net of 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -78,17 +79,19 @@ async def load_ledger(conn: Conn, fund: Fund) -> LedgerState:
 
 
 async def save_settlement(
-    conn: Conn, fund: Fund, settlement: Settlement, stream_seq: int | None
+    conn: Conn, fund: Fund, settlement: Settlement, stream_seq: int | None, at: datetime
 ) -> Fund:
-    """Append the settled revision and its entries and bump the year's event version; returns
-    the updated fund. The UNIQUE keys refuse a double settlement; the database moves
-    ``funds.allocated`` with the entries and refuses an overspend (migration 0002, R6.4)."""
+    """Append the settled revision and its entries, settled and booked ``at`` (the instant of
+    the settlement, which its allocated event carries: a rebuild books them at the same time
+    without rewriting a row), and bump the year's event version; returns the updated fund.
+    The UNIQUE keys refuse a double settlement; the database moves ``funds.allocated`` with
+    the entries and refuses an overspend (migration 0002, R6.4)."""
     record = settlement.record
     assert record is not None, "an ignored settlement stores nothing"
     await conn.execute(
         "INSERT INTO settled_revisions (year, edition, revision, outcome, cutoff, pool, split,"
-        " rule_version, source_event_id, stream_seq)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " rule_version, source_event_id, stream_seq, settled_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             record.year,
             record.edition,
@@ -100,15 +103,18 @@ async def save_settlement(
             record.rule_version,
             UUID(record.source_event_id),
             stream_seq,
+            at,
         ),
     )
     if settlement.entries:
         # One statement for all entries: the booking trigger runs once per statement.
+        columns = [list(c) for c in zip(*(_entry_row(e) for e in settlement.entries), strict=True)]
         await conn.execute(
             "INSERT INTO ledger_entries (year, edition, revision, unit_id, fen, kind,"
-            " rule_version, source_event_id) SELECT * FROM unnest(%s::int[], %s::int[],"
-            " %s::int[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::uuid[])",
-            [list(c) for c in zip(*(_entry_row(e) for e in settlement.entries), strict=True)],
+            " rule_version, source_event_id, booked_at) SELECT *, %s::timestamptz"
+            " FROM unnest(%s::int[], %s::int[], %s::int[], %s::text[], %s::bigint[],"
+            " %s::text[], %s::text[], %s::uuid[])",
+            [at, *columns],
         )
     cur = await conn.execute(
         "UPDATE funds SET version = version + 1 WHERE year = %s"

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from services.contracts.ranking import EditionPublished
 from services.runtime.db import Conn
 from services.runtime.failures import NotReady
 from services.runtime.http import NotFound
+from services.runtime.inbox import first_delivery
 from services.runtime.service import ServiceRuntime, stream_position
 
 from . import repository as repo
@@ -92,7 +92,11 @@ class IncentivesService:
         """
         edition = edition_summary(event, ZoneInfo(self.fund_settings.timezone))
         _, seq = stream_position(msg)
-        settle = partial(self._settle, event, edition, seq)
+
+        async def settle(conn: Conn) -> None:
+            # Each attempt is settled at the instant of its own transaction.
+            await self._settle(event, edition, seq, self.now(), conn)
+
         give_up = time.monotonic() + self.order_wait_seconds
         async with self._order.handling(edition.year, edition.number):
             while True:
@@ -107,11 +111,33 @@ class IncentivesService:
                 await self._order.settled(edition.year, edition.number)
                 return applied
 
+    async def settle_replayed(
+        self, conn: Conn, event: EditionPublished, seq: int, at: datetime
+    ) -> bool:
+        """`settle_edition` without the transport, for the rebuild (``rebuild.py``): inside the
+        caller's transaction ``conn``, record the edition's event id as applied by the
+        consumer (a redelivery after the rebuild is then a duplicate) and settle it as settled
+        at ``at`` (the time of the original settlement, which the log keeps). The caller
+        replays the RANKING stream in order, so it keeps the R6.2 order itself (``NotReady``
+        when edition n-1 is not settled yet). Returns False for a duplicate."""
+        edition = edition_summary(event, ZoneInfo(self.fund_settings.timezone))
+        if not await first_delivery(conn, EDITIONS_CONSUMER, event.event_id, event.SUBJECT, seq):
+            return False
+        await self._settle(event, edition, seq, at, conn)
+        return True
+
     async def _settle(
-        self, event: EditionPublished, edition: EditionSummary, seq: int | None, conn: Conn
+        self,
+        event: EditionPublished,
+        edition: EditionSummary,
+        seq: int | None,
+        at: datetime,
+        conn: Conn,
     ) -> None:
         """In one transaction: the locked fund row, the appended ledger rows, the unit names
-        and the ``incentives.v1.allocated`` event (none when the revision is ignored)."""
+        and the ``incentives.v1.allocated`` event (none when the revision is ignored). ``at``
+        is the settlement's one instant: the rows' booking time and the event's
+        ``occurred_at``, so that a rebuild can book the rows again at the time the log has."""
         fund = await repo.lock_fund(
             conn,
             edition.year,
@@ -132,7 +158,7 @@ class IncentivesService:
         settlement = decide(state, edition, self.fund_settings.eligible_categories)
         if settlement.record is None:  # R6.4: a revision already settled adds nothing
             return
-        fund = await repo.save_settlement(conn, fund, settlement, seq)
+        fund = await repo.save_settlement(conn, fund, settlement, seq, at)
         # Names for the exports (R1.1); a unit no longer ranked keeps its earlier name.
         names = unit_directory(event)
         paid = {e.unit_id: names[e.unit_id] for e in settlement.entries if e.unit_id in names}
@@ -144,7 +170,7 @@ class IncentivesService:
             allocated_total=fund.allocated,
             version=fund.version,
             event_id=self.new_id(),
-            occurred_at=self.now(),
+            occurred_at=at,
             stream_seq=seq,
         )
         await self.runtime.commit(conn, [allocated])

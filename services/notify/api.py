@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
-from faststream.nats import NatsMessage
 
 from services.contracts import issues as wire
 from services.contracts.base import Contract, LongText
@@ -15,6 +14,7 @@ from services.contracts.envelope import Event
 from services.contracts.incentives import Allocated
 from services.contracts.ranking import EditionPublished
 from services.runtime.auth import Principal, requires
+from services.runtime.broker import JsMessage
 from services.runtime.service import ServiceRuntime
 
 from . import repository as repo
@@ -142,19 +142,19 @@ def subscribe(runtime: ServiceRuntime, service: NotifyService, worker: DeliveryW
     """Editions (R5.2, R5.3), issues (R5.1) and allocations (R5.4), one durable per subject."""
     triggers = Triggers(service)
 
-    async def on_edition_published(event: EditionPublished, msg: NatsMessage) -> None:
+    async def on_edition_published(event: EditionPublished, msg: JsMessage) -> None:
         if await service.plan_edition(event, msg):
             worker.poke()
 
-    async def on_issue_reported(event: wire.IssueReported, msg: NatsMessage) -> None:
+    async def on_issue_reported(event: wire.IssueReported, msg: JsMessage) -> None:
         if await triggers.issue_reported(event, msg):
             worker.poke()
 
-    async def on_issue_overdue(event: wire.IssueOverdue, msg: NatsMessage) -> None:
+    async def on_issue_overdue(event: wire.IssueOverdue, msg: JsMessage) -> None:
         if await triggers.issue_overdue(event, msg):
             worker.poke()
 
-    async def on_allocated(event: Allocated, msg: NatsMessage) -> None:
+    async def on_allocated(event: Allocated, msg: JsMessage) -> None:
         if await triggers.allocated(event, msg):
             worker.poke()
 
@@ -169,9 +169,9 @@ def subscribe(runtime: ServiceRuntime, service: NotifyService, worker: DeliveryW
 def _on_issue_change(model: type[Event], triggers: Triggers) -> Any:
     """A handler typed with ``model`` (FastStream binds and validates by the annotation)."""
 
-    async def on_issue_change(event: Any, msg: NatsMessage) -> None:
+    async def on_issue_change(event: Any, msg: JsMessage) -> None:
         await triggers.issue_changed(event, msg)
 
-    on_issue_change.__annotations__ = {"event": model, "msg": NatsMessage, "return": None}
+    on_issue_change.__annotations__ = {"event": model, "msg": JsMessage, "return": None}
     on_issue_change.__name__ = on_issue_change.__qualname__ = "on_" + model.SUBJECT.split(".")[-1]
     return on_issue_change

@@ -23,6 +23,7 @@ from .board import BoardService
 from .board import router as board_router
 from .consumers import subscribe_all
 from .editions import EditionsService
+from .projection import summarise_if_pending
 from .rule_book import InvalidRules, RuleBook, load_rule_book
 from .scheduler import WeeklySchedule
 from .settings import RankingSettings
@@ -47,6 +48,7 @@ def build(settings: RankingSettings | None = None) -> tuple[FastAPI, ServiceRunt
     runtime.bus.publisher(EditionPublished)
     runtime.bus.publisher(RatesPublished)
     subscribe_all(runtime)
+    runtime.before_consuming.append(summarise_if_pending)
     editions = EditionsService(runtime=runtime, rules=book.current, tz=ZoneInfo(settings.timezone))
     board = BoardService(
         runtime, editions, editions.tz, overdue_cache_seconds=settings.board_overdue_cache_seconds

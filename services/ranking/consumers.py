@@ -8,11 +8,11 @@ No ``from __future__ import annotations`` here: FastStream reads each handler's 
 at runtime to validate the payload against its contract.
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from faststream.nats import NatsMessage
-from pydantic import Field
+from nats.aio.msg import Msg
+from pydantic import Field, TypeAdapter
 
 from services.contracts import issues as iw
 from services.contracts import units as uw
@@ -21,44 +21,12 @@ from services.contracts.dead_letter import DeadLetter
 from services.contracts.envelope import Event
 from services.contracts.incentives import Allocated
 from services.contracts.streams import ASSESSMENTS, ISSUES
-from services.runtime.db import Conn
-from services.runtime.inbox import first_delivery
+from services.runtime.batches import BatchApplier, Policy, raw_messages
+from services.runtime.broker import JsMessage
 from services.runtime.service import ServiceRuntime, stream_position
 
 from .fund import FUND_CONSUMER, record_allocation
-from .projection import (
-    ignore_fact,
-    mark_handled,
-    record_issue_fact,
-    record_score,
-    record_unit_fact,
-)
-
-Record = Callable[[Conn, Event, int], Awaitable[None]]
-
-RECORDERS: dict[type[Event], Record] = {
-    **{
-        m: record_unit_fact
-        for m in (uw.UnitRegistered, uw.UnitUpdated, uw.UnitDeactivated, uw.UnitReactivated)
-    },
-    **{
-        m: record_issue_fact
-        for m in (
-            iw.IssueReported,
-            iw.IssueRectified,
-            iw.IssueVerified,
-            iw.IssueReopened,
-            iw.IssueVoided,
-            iw.IssueOverdue,
-            iw.IssueTransferred,
-            iw.DeadlineExtended,
-        )
-    },
-    # Requests and refusals change no number (R2.6): handled, nothing to record.
-    iw.ExtensionRequested: ignore_fact,
-    iw.ExtensionRefused: ignore_fact,
-    AssessmentScored: record_score,
-}
+from .projection import Delivery, apply_deliveries, mark_handled
 
 # Everything the ISSUES stream carries in v1, told apart by the envelope's ``type``; a message
 # of any other type fails validation and is dead-lettered with the reason.
@@ -81,28 +49,55 @@ IssuesStreamEvent = Annotated[
 ]
 
 
-async def apply_fact(runtime: ServiceRuntime, event: Event, msg: NatsMessage) -> None:
-    """Record the fact once (idempotent by event id) and count its position as handled, in one
-    transaction."""
-    stream, seq = stream_position(msg)
-    if stream is None or seq is None:
-        raise RuntimeError("ranking consumes JetStream messages only")
-    async with runtime.transaction() as conn:
-        if await first_delivery(conn, "ranking", event.event_id, event.SUBJECT, seq):
-            await RECORDERS[type(event)](conn, event, seq)
-        await mark_handled(conn, stream, seq)
+_issues_stream: TypeAdapter[Event] = TypeAdapter(IssuesStreamEvent)
+_assessments: TypeAdapter[AssessmentScored] = TypeAdapter(AssessmentScored)
+
+
+def decoder(adapter: TypeAdapter[Any]) -> Callable[[Msg], Delivery]:
+    """A message of an input stream -> the event (validated against its contract) with its
+    stream position (R7)."""
+
+    def decode(msg: Msg) -> Delivery:
+        metadata = msg.metadata
+        event = adapter.validate_json(msg.data)
+        return Delivery(event, metadata.stream, metadata.sequence.stream)
+
+    return decode
 
 
 def subscribe_all(runtime: ServiceRuntime) -> None:
-    """Wire ranking's two input consumers, the dead-letter hook and the board's fund."""
+    """Wire ranking's two input consumers, the dead-letter hook and the board's fund.
 
-    @runtime.bus.stream_subscriber(ISSUES, "Units and issues for ranking's projection (R1-R3).")
-    async def on_issues_stream(event: IssuesStreamEvent, msg: NatsMessage) -> None:
-        await apply_fact(runtime, event, msg)
+    Each fetched batch of an input stream is one transaction (`BatchApplier`): its facts,
+    processed ids, issue summaries and input positions commit together, then each message is
+    acked; an invalid message is dead-lettered alone and a failing one is retried alone."""
+    settings = runtime.settings
+    policy = Policy(settings.max_deliver, settings.nak_delays_seconds)
 
-    @runtime.bus.stream_subscriber(ASSESSMENTS, "Monthly assessment scores (R4.2).")
-    async def on_assessment(event: AssessmentScored, msg: NatsMessage) -> None:
-        await apply_fact(runtime, event, msg)
+    def applier(name: str, adapter: TypeAdapter[Any]) -> BatchApplier[Delivery]:
+        return BatchApplier(
+            name,
+            runtime.transaction,
+            decoder(adapter),
+            apply_deliveries,
+            runtime.bus.dead_letters,
+            policy,
+        )
+
+    issues, assessments = (
+        applier("ranking-issues", _issues_stream),
+        applier("ranking-assessments", _assessments),
+    )
+
+    @runtime.bus.stream_subscriber(
+        ISSUES, "Units and issues for ranking's projection (R1-R3).", batch=True
+    )
+    async def on_issues_stream(events: list[IssuesStreamEvent], msg: JsMessage) -> None:
+        await issues(raw_messages(msg))
+
+    @runtime.bus.stream_subscriber(ASSESSMENTS, "Monthly assessment scores (R4.2).", batch=True)
+    async def on_assessments(events: list[AssessmentScored], msg: JsMessage) -> None:
+        await assessments(raw_messages(msg))
 
     async def position_of_dead_letter(letter: DeadLetter) -> None:
         # Input that can never be applied was handled: it must not hold the position back.
@@ -119,7 +114,7 @@ def subscribe_all(runtime: ServiceRuntime) -> None:
     runtime.bus.dead_letter_hooks.append(position_of_dead_letter)
 
     @runtime.bus.subscriber(Allocated)
-    async def on_allocated(event: Allocated, msg: NatsMessage) -> None:
+    async def on_allocated(event: Allocated, msg: JsMessage) -> None:
         """The fund on the board page (R6): each settlement recorded once. Not an input of
         editions, so it has no input position (R7)."""
         _, seq = stream_position(msg)

@@ -29,21 +29,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import nats
-import psycopg
 from nats.js import JetStreamContext
-from psycopg import sql
 from pydantic import ValidationError
 
 from services.contracts.incentives import Allocated
 from services.contracts.streams import ASSESSMENTS, INCENTIVES, ISSUES, RANKING
 from services.runtime.db import Pool, open_pool
-from services.runtime.migrations import migrate
+from services.runtime.json_diff import Difference
+from services.runtime.rebuilds import drop_and_migrate, refuse_pending_outbox
+from services.runtime.stream_replay import ReplayIncomplete, stream_messages
 
 from .fund import record_allocation
-from .replay import ReplayIncomplete, load_all_facts, replay_stream, stream_messages
+from .projection import summarise_all
+from .replay import load_all_facts, replay_stream
 from .rule_book import RuleBook, load_rule_book
 from .settings import RankingSettings
-from .verify import Difference, recompute_and_compare
+from .verify import recompute_and_compare
 
 SCHEMA = "ranking"
 
@@ -59,34 +60,9 @@ class Report:
         for stream, count in self.replayed.items():
             yield f"replayed {count} messages of {stream}"
         for diff in self.differences:
-            yield f"DIFFERS {diff.edition} at {diff.path}: stored {diff.stored}, now {diff.ours}"
-        same = self.editions - len({d.edition for d in self.differences})
+            yield f"DIFFERS {diff.label} at {diff.path}: stored {diff.stored}, now {diff.ours}"
+        same = self.editions - len({d.label for d in self.differences})
         yield f"{same} of {self.editions} edition revisions are identical ({self.seconds:.1f} s)"
-
-
-async def _refuse_pending_outbox(url: str) -> None:
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        cur = await conn.execute("SELECT to_regclass('ranking.outbox') IS NOT NULL")
-        row = await cur.fetchone()
-        if not row or not row[0]:
-            return
-        cur = await conn.execute(
-            "SELECT count(*) FROM ranking.outbox WHERE published_at IS NULL AND parked_at IS NULL"
-        )
-        pending = await cur.fetchone()
-        if pending and pending[0]:
-            raise SystemExit(
-                f"rebuild refused: {pending[0]} events in ranking's outbox are not published"
-                " yet; start the service until they are, then stop it and retry"
-            )
-
-
-async def _drop_and_migrate(url: str) -> None:
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA))
-        )
-    await migrate(url, SCHEMA, Path(__file__).parent / "migrations")
 
 
 async def replay_fund(js: JetStreamContext, pool: Pool) -> int:
@@ -108,8 +84,8 @@ async def rebuild(settings: RankingSettings, book: RuleBook, force: bool = False
     """The whole rebuild (see the module docstring); returns its report."""
     started = time.perf_counter()
     if not force:
-        await _refuse_pending_outbox(settings.database)
-    await _drop_and_migrate(settings.database)
+        await refuse_pending_outbox(settings.database, SCHEMA)
+    await drop_and_migrate(settings.database, SCHEMA, Path(__file__).parent / "migrations")
     nc = await nats.connect(settings.nats)
     pool = await open_pool(settings.database, SCHEMA, 4)
     try:
@@ -118,6 +94,7 @@ async def rebuild(settings: RankingSettings, book: RuleBook, force: bool = False
             spec.name: await replay_stream(js, pool, spec) for spec in (ISSUES, ASSESSMENTS)
         }
         replayed[INCENTIVES.name] = await replay_fund(js, pool)
+        await summarise_all(pool)  # the live projection's issue summaries (not compared)
         facts = await load_all_facts(pool)
         editions = [m async for m in stream_messages(js, RANKING, "ranking.v1.edition_published")]
         differences = await recompute_and_compare(

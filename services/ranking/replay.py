@@ -1,7 +1,7 @@
 """Replaying ranking's input streams from the start into a fresh projection (the rebuild, R7).
 
 The same contracts and row builders as the live consumers, but batched: one transaction and one
-pipelined ``executemany`` per table per batch. Replaying in stream order from sequence 1 handles
+bulk INSERT per table per batch. Replaying in stream order from sequence 1 handles
 every sequence, so each batch moves the input position to its last sequence; a message that
 fails its contract is counted as handled, exactly as the live consumer's dead-letter hook does.
 """
@@ -9,92 +9,27 @@ fails its contract is counted as handled, exactly as the live consumer's dead-le
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
 from pydantic import TypeAdapter, ValidationError
 
 from services.contracts.assessments import AssessmentScored
 from services.contracts.envelope import Event
 from services.contracts.streams import ASSESSMENTS, StreamSpec
 from services.runtime.db import Pool
+from services.runtime.stream_replay import stream_messages
 
 from . import projection as p
-from .consumers import RECORDERS, IssuesStreamEvent
+from .consumers import IssuesStreamEvent
 from .domain.issues import IssueFact
 from .domain.scores import AssessmentScore
 from .domain.units import UnitFact
 
 BATCH = 2000
-_TABLES: dict[Callable[..., Any], tuple[str, Callable[[Event, int], p.Row]]] = {
-    p.record_unit_fact: (p.UNIT_FACT_SQL, p.unit_fact_row),
-    p.record_issue_fact: (p.ISSUE_FACT_SQL, p.issue_fact_row),
-    p.record_score: (p.SCORE_FACT_SQL, p.score_fact_row),
-}
 _issues_stream: TypeAdapter[Event] = TypeAdapter(IssuesStreamEvent)
 _assessments_stream: TypeAdapter[Event] = TypeAdapter(AssessmentScored)
-
-
-FETCH_SECONDS = 2.0
-FETCH_ATTEMPTS = 3
-
-
-class ReplayIncomplete(RuntimeError):
-    """The stream stopped answering before its last sequence: a rebuild from it would leave a
-    truncated projection (and report editions as different, or worse, the same)."""
-
-
-async def stream_messages(
-    js: JetStreamContext, spec: StreamSpec, subject: str | None = None
-) -> AsyncIterator[tuple[int, bytes]]:
-    """(sequence, data) of every message on ``spec`` (optionally one subject) up to the last
-    sequence it held when called, in order; an ephemeral consumer that needs no acks.
-
-    Unfiltered, every sequence up to that last one must arrive: a fetch that times out
-    ``FETCH_ATTEMPTS`` times in a row before it raises `ReplayIncomplete`. Filtered on a
-    subject, a timeout is the end (the subject may have nothing more up to the last
-    sequence)."""
-    try:
-        last = (await js.stream_info(spec.name)).state.last_seq
-    except NotFoundError:
-        return
-    if last == 0:
-        return
-    sub = await js.pull_subscribe(
-        subject or ">",
-        stream=spec.name,
-        config=ConsumerConfig(
-            deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE, inactive_threshold=60.0
-        ),
-    )
-    try:
-        seq, timeouts = 0, 0
-        while seq < last:
-            try:
-                batch = await sub.fetch(BATCH, timeout=FETCH_SECONDS)
-            except TimeoutError:
-                if subject is not None:
-                    return  # the filtered subject has nothing more up to ``last``
-                timeouts += 1
-                if timeouts < FETCH_ATTEMPTS:
-                    continue
-                raise ReplayIncomplete(
-                    f"replay of {spec.name} stopped at #{seq} of #{last}: no message for"
-                    f" {FETCH_ATTEMPTS} fetches of {FETCH_SECONDS:g} s; nothing is rebuilt from"
-                    " a truncated stream, retry"
-                ) from None
-            timeouts = 0
-            for msg in batch:
-                seq = msg.metadata.sequence.stream
-                if seq > last:
-                    return
-                yield seq, msg.data
-    finally:
-        await sub.unsubscribe()
 
 
 def _parse(spec: StreamSpec, data: bytes) -> Event | None:
@@ -112,8 +47,8 @@ async def replay_stream(js: JetStreamContext, pool: Pool, spec: StreamSpec) -> i
     last = 0
     async for seq, data in stream_messages(js, spec):
         event = _parse(spec, data)
-        if event is not None and (table := _TABLES.get(RECORDERS[type(event)])):
-            rows.setdefault(table[0], []).append(table[1](event, seq))
+        if event is not None and (table := p.FACT_TABLES[type(event)]):
+            rows.setdefault(table.insert, []).append(table.row(event, seq))
         count, last = count + 1, seq
         if count % BATCH == 0:
             await _write(pool, spec.name, rows, last)
@@ -125,9 +60,8 @@ async def replay_stream(js: JetStreamContext, pool: Pool, spec: StreamSpec) -> i
 
 async def _write(pool: Pool, stream: str, rows: dict[str, list[p.Row]], last: int) -> None:
     async with pool.connection() as conn, conn.transaction():
-        cur = conn.cursor()
         for statement, values in rows.items():
-            await cur.executemany(statement, values)
+            await p.insert_rows(conn, statement, values)
         await conn.execute(
             "INSERT INTO input_positions (stream, watermark) VALUES (%s, %s)"
             " ON CONFLICT (stream) DO UPDATE SET watermark = EXCLUDED.watermark",

@@ -16,9 +16,11 @@ from .domain.payload import payload_digest
 _UNIT_COLUMNS = "year, number, revision, unit_id, category, listed, row"
 
 
-async def save_edition(conn: Conn, message: dict[str, Any], payload: bytes) -> None:
-    """Store one revision (its canonical bytes) and its per-unit rows, in the caller's
-    transaction."""
+async def save_edition(
+    conn: Conn, message: dict[str, Any], payload: bytes, digest: str | None = None
+) -> None:
+    """Store one revision (its canonical bytes), its content digest (computed here unless the
+    caller has it) and its per-unit rows, in the caller's transaction."""
     await conn.execute(
         "INSERT INTO editions (year, number, revision, cutoff, digest, event_id, published_at,"
         " payload, rule_version) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
@@ -27,7 +29,7 @@ async def save_edition(conn: Conn, message: dict[str, Any], payload: bytes) -> N
             message["number"],
             message["revision"],
             message["cutoff"],
-            payload_digest(_content_and_envelope(message)),
+            digest or payload_digest(_content_and_envelope(message)),
             message["event_id"],
             message["published_at"],
             payload,

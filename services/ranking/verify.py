@@ -9,13 +9,12 @@ is taken from the stored event.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.runtime.db import Pool
+from services.runtime.json_diff import Difference, differences
 
 from . import store
 from .domain.canonical import canonical_json
@@ -35,16 +34,6 @@ _NOT_COMPARED = {
     "published_at",
 }
 MAX_PATHS = 5  # per edition revision: enough to see what went wrong
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One difference between a stored edition revision and its recomputation."""
-
-    edition: str
-    path: str
-    stored: str
-    ours: str
 
 
 def compared_part(message: dict[str, Any]) -> dict[str, Any]:
@@ -75,23 +64,6 @@ def recompute(
         datetime.fromisoformat(stored["published_at"]),
     )
     return compared_part(dict(payload))
-
-
-def differences(label: str, stored: Any, ours: Any, path: str = "$") -> Iterator[Difference]:
-    """Where two JSON values differ, as paths (``$.categories.town.red[0]``)."""
-    if isinstance(stored, dict) and isinstance(ours, dict):
-        for key in sorted(set(stored) | set(ours)):
-            yield from differences(label, stored.get(key), ours.get(key), f"{path}.{key}")
-    elif isinstance(stored, list) and isinstance(ours, list) and len(stored) == len(ours):
-        for i, (a, b) in enumerate(zip(stored, ours, strict=True)):
-            yield from differences(label, a, b, f"{path}[{i}]")
-    elif canonical_json(stored) != canonical_json(ours):
-        yield Difference(label, path, _short(stored), _short(ours))
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 async def recompute_and_compare(

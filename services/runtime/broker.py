@@ -6,10 +6,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 from faststream import AckPolicy
+from faststream.context import Context as ContextField
 from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.message import NatsMessage as NatsMessageClass
 from faststream.nats.publisher.usecase import LogicPublisher
 from nats.js.api import (
     ConsumerConfig,
@@ -30,8 +32,8 @@ from services.contracts.streams import (
     stream_for_subject,
 )
 
-from . import metrics
-from .dead_letters import dead_letter_middleware
+from . import metrics, nats_timeouts
+from .dead_letters import DeadLetterSender, dead_letter_middleware
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class Bus:
     """One service's broker, its declared publishers and the raw publish the outbox uses."""
 
     def __init__(self, service: str, settings: ServiceSettings) -> None:
+        nats_timeouts.install()  # or FastStream's fetch loops lose fetched messages
         self.service = service
         self.settings = settings
         self.broker = NatsBroker(
@@ -65,6 +68,9 @@ class Bus:
                     settings.nak_delays_seconds,
                 ),
             ),
+        )
+        self.dead_letters = DeadLetterSender(
+            service, lambda: self.publish_raw, self._after_dead_letter
         )
         self.publishers: dict[str, LogicPublisher] = {}
         self.durables: list[tuple[str, str]] = []  # (stream, durable) of every consumer
@@ -113,21 +119,36 @@ class Bus:
         spec = stream_for_subject(model.SUBJECT)
         return self._pull(model.SUBJECT, spec, name, (model.__doc__ or "").strip())
 
-    def stream_subscriber(self, spec: StreamSpec, description: str) -> Decorator:
+    def stream_subscriber(
+        self, spec: StreamSpec, description: str, *, batch: bool = False
+    ) -> Decorator:
         """One durable pull consumer of everything on ``spec``'s stream, named
         ``<service>-<stream>``; its handler dispatches by event type. Use it where every
-        position of the stream must be accounted for (ranking's input positions, R7)."""
-        name = f"{self.service}-{spec.name.lower()}"
-        return self._pull(">", spec, name, description)
+        position of the stream must be accounted for (ranking's input positions, R7).
 
-    def _pull(self, subject: str, spec: StreamSpec, name: str, description: str) -> Decorator:
+        ``batch``: the handler gets each fetched batch whole (``msg: JsMessage`` holds the
+        NATS messages, see `batches.raw_messages`) and applies the failure policy to each
+        message itself with `batches.BatchApplier`; FastStream neither decodes nor acks. Its
+        first parameter is typed with what the stream carries (``list[Event]``) for the AsyncAPI
+        document only: FastStream is given nothing to validate against it."""
+        name = f"{self.service}-{spec.name.lower()}"
+        return self._pull(">", spec, name, description, batch)
+
+    def _pull(
+        self, subject: str, spec: StreamSpec, name: str, description: str, batch: bool = False
+    ) -> Decorator:
         self.durables.append((spec.name, name))
+        size, wait = self.settings.fetch_batch, self.settings.fetch_wait_seconds
+        extra: dict[str, Any] = {}
+        if batch:
+            extra = {"decoder": _left_to_the_handler, "ack_policy": AckPolicy.MANUAL}
+            size, wait = self.settings.batch_size, self.settings.batch_wait_seconds
         return self.broker.subscriber(
             subject,
             stream=JStream(spec.name, declare=False),
             durable=name,
-            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=5.0),
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            pull_sub=PullSub(batch_size=size, timeout=wait, batch=batch),
+            **({"ack_policy": AckPolicy.NACK_ON_ERROR} | extra),
             config=ConsumerConfig(
                 durable_name=name,
                 ack_wait=self.settings.ack_wait_seconds,
@@ -136,7 +157,7 @@ class Bus:
                 deliver_policy=DeliverPolicy.ALL,
                 # FastStream runs a fetched batch concurrently: at most one batch in flight
                 # keeps the handlers within the database pool.
-                max_ack_pending=self.settings.fetch_batch,
+                max_ack_pending=size,
             ),
             title=f"{spec.name}:{name}" if subject == ">" else f"{subject}:{name}",
             description=description,
@@ -216,3 +237,23 @@ class Bus:
             timeout=10,
         )
         return int(ack.seq)
+
+
+class _MessageContext(ContextField):
+    """FastStream's ``Context`` resolved without a thread: fast_depends runs a synchronous
+    ``use`` in a worker thread for every message (measured: several thread hops per message,
+    a large share of a consumer's time); this one is a coroutine, so it runs inline."""
+
+    async def use(self, /, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        return super().use(**kwargs)
+
+
+# A handler's parameter for the message being handled (its JetStream metadata, headers):
+# ``msg: JsMessage`` instead of ``msg: NatsMessage``.
+JsMessage = Annotated[NatsMessageClass, _MessageContext("message")]
+
+
+async def _left_to_the_handler(msg: Any, original: Any = None) -> list[Any]:
+    """A batch subscriber's decoder: nothing for FastStream to validate. One invalid message
+    must not fail its whole batch, so the handler decodes each one (`batches.BatchApplier`)."""
+    return []

@@ -65,12 +65,19 @@ def build_dead_letter(
     service: str, msg: StreamMessage[Any], reason: str, now: datetime
 ) -> tuple[DeadLetter, str]:
     """The dead letter for ``msg`` and its idempotent message id."""
-    raw = msg.raw_message
+    return dead_letter_of(service, msg.raw_message, bytes(msg.body), reason, now, msg.message_id)
+
+
+def dead_letter_of(
+    service: str, raw: Any, body: bytes, reason: str, now: datetime, message_id: str = ""
+) -> tuple[DeadLetter, str]:
+    """The dead letter for the NATS message ``raw`` (its ``body``) and its idempotent message
+    id: derived from the stream position, so that a retried dead-lettering is stored once."""
     metadata = js_metadata(raw)
     stream = getattr(metadata, "stream", None)
     seq = getattr(getattr(metadata, "sequence", None), "stream", None)
     delivered = int(getattr(metadata, "num_delivered", 0) or 0)
-    payload, encoding, truncated = _payload_text(bytes(msg.body))
+    payload, encoding, truncated = _payload_text(body)
     letter = DeadLetter(
         service=service,
         original_subject=getattr(raw, "subject", "") or "",
@@ -83,8 +90,40 @@ def build_dead_letter(
         reason=reason[:1000],
         failed_at=now,
     )
-    msg_id = f"dlq-{service}-{stream}-{seq}" if seq is not None else f"dlq-{msg.message_id}"
+    msg_id = f"dlq-{service}-{stream}-{seq}" if seq is not None else f"dlq-{message_id}"
     return letter, msg_id
+
+
+class DeadLetterSender:
+    """Stores a dead letter on ``dlq.<service>``, then runs the service's hooks (e.g. ranking
+    counts the position as handled, R7). Raises if the dead letter could not be stored."""
+
+    def __init__(
+        self,
+        service: str,
+        publish: Callable[[], PublishRaw],
+        after_dead_letter: Callable[[DeadLetter], Awaitable[None]],
+    ) -> None:
+        self.service = service
+        self._publish = publish  # resolved lazily: the connection exists only after start
+        self._after = after_dead_letter
+
+    async def send(self, raw: Any, body: bytes, reason: str, message_id: str = "") -> None:
+        letter, msg_id = dead_letter_of(
+            self.service, raw, body, reason, datetime.now(UTC), message_id
+        )
+        await self._publish()(dead_letter_subject(self.service), to_wire(letter), msg_id)
+        await self._after(letter)
+        metrics.DEAD_LETTERED.labels(letter.original_subject, reason.split(":", 1)[0]).inc()
+        log.error(
+            "dead-lettered",
+            extra={
+                "subject": letter.original_subject,
+                "seq": letter.stream_sequence,
+                "deliveries": letter.delivery_count,
+                "reason": letter.reason,
+            },
+        )
 
 
 def dead_letter_middleware(
@@ -99,20 +138,10 @@ def dead_letter_middleware(
     ``publish`` is resolved lazily because the broker connection exists only after start.
     """
 
+    sender = DeadLetterSender(service, publish, after_dead_letter)
+
     async def send(msg: StreamMessage[Any], reason: str) -> None:
-        letter, msg_id = build_dead_letter(service, msg, reason, datetime.now(UTC))
-        await publish()(dead_letter_subject(service), to_wire(letter), msg_id)
-        await after_dead_letter(letter)
-        metrics.DEAD_LETTERED.labels(letter.original_subject, reason.split(":", 1)[0]).inc()
-        log.error(
-            "dead-lettered",
-            extra={
-                "subject": letter.original_subject,
-                "seq": letter.stream_sequence,
-                "deliveries": letter.delivery_count,
-                "reason": letter.reason,
-            },
-        )
+        await sender.send(msg.raw_message, bytes(msg.body), reason, msg.message_id)
 
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(
@@ -120,6 +149,10 @@ def dead_letter_middleware(
             call_next: Callable[[StreamMessage[Any]], Awaitable[Any]],
             msg: StreamMessage[Any],
         ) -> Any:
+            if isinstance(msg.raw_message, list):
+                # A fetched batch: its handler applies this policy to each message itself
+                # (batches.BatchApplier) and acks, naks or terminates each one.
+                return await call_next(msg)
             metadata = js_metadata(msg.raw_message)
             if metadata is None:
                 # A request-reply command: the caller gets the error as the reply.

@@ -19,3 +19,9 @@ OUTBOX_PARKED = Counter(
 HTTP_LATENCY = Histogram(
     "chuangwen_http_request_seconds", "HTTP request latency", ["method", "route", "status"]
 )
+BATCH_MESSAGES = Histogram(
+    "chuangwen_batch_messages",
+    "Messages applied per fetched batch in one transaction",
+    ["batch"],
+    buckets=(1, 2, 5, 10, 25, 50, 100, 200, 500),
+)

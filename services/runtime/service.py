@@ -63,6 +63,9 @@ class ServiceRuntime:
         self._pool: Pool | None = None
         self._relay: OutboxRelay | None = None
         self._maintenance: asyncio.Task[None] | None = None
+        # Run at start after the migrations, before any message is consumed (e.g. a one-off
+        # backfill a migration asked for).
+        self.before_consuming: list[Callable[[Pool], Awaitable[None]]] = []
 
     @property
     def tokens(self) -> TokenBook:
@@ -116,6 +119,8 @@ class ServiceRuntime:
         await wait_for_database(s.database, s.startup_timeout_seconds)
         await migrate(s.database, self.name, self.migrations)
         self._pool = await open_pool(s.database, self.name, s.db_pool_max)
+        for step in self.before_consuming:
+            await step(self._pool)
         await self.bus.connect(s.startup_timeout_seconds)
         await self.bus.provision(self.streams)
         self._relay = OutboxRelay(

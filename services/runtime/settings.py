@@ -50,6 +50,14 @@ class ServiceSettings(BaseSettings):
     max_deliver: int = Field(5, ge=1, le=100)
     nak_delays_seconds: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
     fetch_batch: int = Field(100, ge=1, le=1000)
+    # How long a fetch waits for a batch to fill once its first message is in (nats-py waits
+    # for the whole batch until this passes): a lone message waits at most this long.
+    fetch_wait_seconds: float = Field(0.5, gt=0, le=30)
+    # Batch subscribers (one transaction per fetched batch, batches.py) fetch this many, and
+    # wait less: at a steady trickle a batch would otherwise fill only at the wait's end (a
+    # latency of the wait itself); an idle consumer asks the server 1/wait times a second.
+    batch_size: int = Field(500, ge=1, le=5000)
+    batch_wait_seconds: float = Field(0.05, gt=0, le=30)
     stream_replicas: int = Field(1, ge=1, le=5)  # 3 on the clustered deployment
     ack_wait_seconds: float = Field(60.0, gt=0)
     outbox_poll_seconds: float = Field(0.2, gt=0)

@@ -9,7 +9,7 @@ two computations can be compared for "same content" (R4.1).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -19,12 +19,12 @@ from services.ranking.domain.composite import composite_score, rate_component
 from services.ranking.domain.instants import Month, edition_year, month_of, require_aware
 from services.ranking.domain.issues import IssueFact, issues_as_of
 from services.ranking.domain.lists import bottom_ranks, competition_ranks, red_and_black
-from services.ranking.domain.rates import RateCounts, UnitRate, campaign_totals, unit_rates
+from services.ranking.domain.rates import RateCounts, UnitRate, total_of, unit_rates
 from services.ranking.domain.rules import RankingRules
 from services.ranking.domain.scores import AssessmentScore, scores_as_of
 from services.ranking.domain.units import Category, UnitFact, UnitSnapshot, unit_as_of
 
-__all__ = ["CategoryEdition", "EditionContent", "RankingRow", "compute_edition"]
+__all__ = ["CategoryEdition", "EditionContent", "RankingRow", "compute_edition", "rank_edition"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,9 +98,32 @@ def compute_edition(
     (Asia/Shanghai), used for the month of T (R4.2) and the edition's year (R4.1).
     """
     require_aware(cutoff, "cutoff")
-    units = unit_as_of(unit_facts, cutoff)
     issues = issues_as_of(issue_facts, cutoff)
-    rates = unit_rates(issues.values())
+    return rank_edition(
+        cutoff=cutoff,
+        rules=rules,
+        tz=tz,
+        unit_facts=unit_facts,
+        rates=unit_rates(issues.values()),
+        scores=scores,
+    )
+
+
+def rank_edition(
+    *,
+    cutoff: datetime,
+    rules: RankingRules,
+    tz: ZoneInfo,
+    unit_facts: Iterable[UnitFact],
+    rates: Mapping[str, UnitRate],
+    scores: Iterable[AssessmentScore],
+) -> EditionContent:
+    """R1.3, R4.2-R4.8: the edition from every unit's R3 counts at ``cutoff`` (``rates``: units
+    with no counted issue may be absent), e.g. counted by the database from issue summaries.
+    `compute_edition` is this after folding the issue facts itself; both give the same edition
+    for the same facts."""
+    require_aware(cutoff, "cutoff")
+    units = unit_as_of(unit_facts, cutoff)
     chosen = scores_as_of(scores, cutoff, month_of(cutoff, tz))
     categories = tuple(
         _category_edition(
@@ -119,14 +142,14 @@ def compute_edition(
         rule_version=rules.version,
         categories=categories,
         # R3.4: campaign-wide, inactive units included.
-        totals=campaign_totals(issues.values()),
+        totals=total_of(rates.values()),
     )
 
 
 def _category_edition(
     category: Category,
     units: list[UnitSnapshot],
-    rates: dict[str, UnitRate],
+    rates: Mapping[str, UnitRate],
     chosen: dict[str, AssessmentScore],
     rules: RankingRules,
 ) -> CategoryEdition:
@@ -149,6 +172,8 @@ def _category_edition(
         rules.red.for_category(category),
         rules.black.for_category(category),
         rules.black_exempt_at,
+        top=top,
+        bottom=bottom,
     )
     by_id = {u.unit_id: u for u in units}
     # Ties are broken by unit_id only for presentation: they share the rank either way (R4.4).

@@ -14,7 +14,16 @@ from enum import StrEnum
 from services.ranking.domain.facts import dedupe
 from services.ranking.domain.instants import require_aware
 
-__all__ = ["IssueFact", "IssueKind", "IssueSnapshot", "IssueState", "issue_as_of", "issues_as_of"]
+__all__ = [
+    "IssueFact",
+    "IssueKind",
+    "IssueSnapshot",
+    "IssueState",
+    "IssueSummary",
+    "issue_as_of",
+    "issue_summary",
+    "issues_as_of",
+]
 
 
 class IssueKind(StrEnum):
@@ -182,3 +191,62 @@ def issues_as_of(facts: Iterable[IssueFact], at: datetime) -> dict[str, IssueSna
         if snapshot is not None:
             snapshots[issue_id] = snapshot
     return snapshots
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueSummary:
+    """An issue after every fact known so far, and when it last changed (R3 counts each change
+    from its ``occurred_at``, the issue itself from its ``reported_at``).
+
+    For any cutoff T with ``T >= changed_until`` (or no change at all) and ``T >= reported_at``,
+    the issue's snapshot at T is ``final`` with one exception: ``overdue`` depends on T itself
+    (R2.4: ``open``/``reopened`` and T after ``final.deadline``). That is what lets the ranking
+    service count a million issues per edition from stored summaries and fold again only the
+    issues that changed after the cutoff.
+    """
+
+    final: IssueSnapshot
+    changed_until: datetime | None
+
+    def at(self, cutoff: datetime) -> IssueSnapshot | None:
+        """The snapshot at ``cutoff`` if the summary decides it, else None (fold the facts).
+
+        Also None when the issue is not reported yet at ``cutoff`` (R3.1)."""
+        require_aware(cutoff, "cutoff")
+        if self.final.reported_at > cutoff:
+            return None
+        if self.changed_until is not None and self.changed_until > cutoff:
+            return None
+        overdue = (
+            self.final.state in (IssueState.OPEN, IssueState.REOPENED)
+            and cutoff > self.final.deadline
+        )
+        return IssueSnapshot(
+            issue_id=self.final.issue_id,
+            unit_id=self.final.unit_id,
+            reported_at=self.final.reported_at,
+            deadline=self.final.deadline,
+            state=self.final.state,
+            rework_count=self.final.rework_count,
+            first_rectified_at=self.final.first_rectified_at,
+            on_time=self.final.on_time,
+            overdue=overdue,
+        )
+
+
+def issue_summary(facts: Iterable[IssueFact]) -> IssueSummary | None:
+    """The `IssueSummary` of one issue's facts (any order, repeats ok); None until its report.
+
+    Raises ValueError like `issue_as_of` for facts that do not fold (two reports, conflicting
+    facts under one version)."""
+    unique = dedupe(facts, lambda f: (f.issue_id, f.aggregate_version), "issue")
+    changes = [f.occurred_at for f in unique if f.kind is not IssueKind.REPORTED]
+    changed_until = max(changes, default=None)
+    reports = [f.reported_at for f in unique if f.kind is IssueKind.REPORTED and f.reported_at]
+    if not reports:
+        return None
+    latest = max([*reports, *changes])
+    final = issue_as_of(unique, latest)
+    if final is None:  # pragma: no cover - a report at or before ``latest`` always folds
+        return None
+    return IssueSummary(final=final, changed_until=changed_until)

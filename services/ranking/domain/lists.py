@@ -15,25 +15,24 @@ def competition_ranks(scores: Mapping[str, Fraction]) -> dict[str, int]:
     A unit's rank is 1 + the number of units scoring strictly higher, which is competition
     ranking by definition and needs no tie-breaker, so the order units are given in is irrelevant.
     """
-    ordered = sorted(scores.values(), reverse=True)
-    return {unit_id: 1 + _count_before(ordered, s, higher=True) for unit_id, s in scores.items()}
+    return _ranks(scores, higher_first=True)
 
 
 def bottom_ranks(scores: Mapping[str, Fraction]) -> dict[str, int]:
     """R4.4: rank counted from the bottom (``s`` ascending, ties sharing), for "bottom N"."""
-    ordered = sorted(scores.values())
-    return {unit_id: 1 + _count_before(ordered, s, higher=False) for unit_id, s in scores.items()}
+    return _ranks(scores, higher_first=False)
 
 
-def _count_before(ordered: list[Fraction], s: Fraction, *, higher: bool) -> int:
-    # Units strictly better (or strictly worse) than s come first in `ordered`.
-    count = 0
-    for other in ordered:
-        if (other > s) if higher else (other < s):
-            count += 1
-        else:
-            break
-    return count
+def _ranks(scores: Mapping[str, Fraction], *, higher_first: bool) -> dict[str, int]:
+    # 1 + how many units come strictly before s: the position of s's first occurrence in the
+    # sorted scores (one sort, then a dict lookup per unit: 10,000 units in milliseconds).
+    # Sorted by the float first (rounding is monotonic, so unequal floats order exactly as the
+    # fractions do; equal floats fall back to the exact comparison): still exact, R4.3.
+    first_at: dict[Fraction, int] = {}
+    ordered = sorted(scores.values(), key=lambda s: (float(s), s), reverse=higher_first)
+    for position, s in enumerate(ordered, 1):
+        first_at.setdefault(s, position)
+    return {unit_id: first_at[s] for unit_id, s in scores.items()}
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,9 @@ def red_and_black(
     red_size: int,
     black_size: int,
     black_exempt_at: Fraction | None,
+    *,
+    top: Mapping[str, int] | None = None,
+    bottom: Mapping[str, int] | None = None,
 ) -> Lists:
     """R4.5-R4.7 for one category's ranked units (``scores`` maps unit id to ``s``).
 
@@ -58,8 +60,8 @@ def red_and_black(
     - R4.6 then: a unit on both lists (tiny categories) is on neither, and nobody is moved up to
       fill the gap.
     """
-    top = competition_ranks(scores)
-    bottom = bottom_ranks(scores)
+    top = competition_ranks(scores) if top is None else top  # or as the caller computed them
+    bottom = bottom_ranks(scores) if bottom is None else bottom
     red = {u for u, rank in top.items() if rank <= red_size}
     black = {u for u, rank in bottom.items() if rank <= black_size}
     if black_exempt_at is not None:

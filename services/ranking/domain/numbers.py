@@ -70,16 +70,23 @@ def display(value: Fraction) -> str:
     """
     if not isinstance(value, Fraction):
         raise TypeError(f"Fraction expected, got {type(value).__name__}")
-    magnitude = abs(value)
-    hundredths, remainder = divmod(magnitude.numerator * 100, magnitude.denominator)
-    if 2 * remainder >= magnitude.denominator:
-        hundredths += 1
-    # "-0.00" would be a second spelling of zero.
-    sign = "-" if value < 0 and hundredths != 0 else ""
-    return f"{sign}{hundredths // 100}.{hundredths % 100:02d}"
+    return _display(value.numerator, value.denominator)
 
 
 def display_percent(rate: Fraction) -> str:
     """R7 for rates (R3.3): a rate is exact as the fraction itself (``"3107/3440"``) but is shown
     as a percentage (``"90.32"``), as the campaign reports quote it ("90.3%")."""
-    return display(rate * 100)
+    if not isinstance(rate, Fraction):
+        raise TypeError(f"Fraction expected, got {type(rate).__name__}")
+    return _display(rate.numerator * 100, rate.denominator)  # rate * 100, without a new Fraction
+
+
+def _display(numerator: int, denominator: int) -> str:
+    # The value numerator/denominator (denominator > 0), rounded half up to 2 places in
+    # integers; the rounding depends only on the value, so the fraction need not be reduced.
+    hundredths, remainder = divmod(abs(numerator) * 100, denominator)
+    if 2 * remainder >= denominator:
+        hundredths += 1
+    # "-0.00" would be a second spelling of zero.
+    sign = "-" if numerator < 0 and hundredths != 0 else ""
+    return f"{sign}{hundredths // 100}.{hundredths % 100:02d}"

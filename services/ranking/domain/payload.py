@@ -107,14 +107,15 @@ def content_payload(content: EditionContent) -> dict[str, object]:
 
 
 def edition_payload(
-    content: EditionContent,
+    content: EditionContent | Mapping[str, object],
     number: int,
     revision: int,
     input_positions: Mapping[str, int],
     published_at: datetime,
 ) -> dict[str, object]:
     """R4.1/R7: the full published edition: content plus number, revision, the input positions
-    (per stream, the highest sequence up to which every event was applied) and publication time."""
+    (per stream, the highest sequence up to which every event was applied) and publication time.
+    ``content`` may be given as its `content_payload` already (computed once per publication)."""
     for name, value in (("number", number), ("revision", revision)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -123,8 +124,9 @@ def edition_payload(
         if isinstance(position, bool) or not isinstance(position, int) or position < 0:
             raise ValueError(f"input position of {stream!r} must be an int >= 0, got {position!r}")
         positions[str(stream)] = position
+    body = content_payload(content) if isinstance(content, EditionContent) else content
     return {
-        **content_payload(content),
+        **body,
         "number": number,
         "revision": revision,
         "input_positions": positions,

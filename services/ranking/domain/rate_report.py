@@ -6,15 +6,15 @@ with its counts (R3.1-R3.5), and the campaign-wide figure (R3.4).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from services.ranking.domain.issues import IssueFact, issues_as_of
 from services.ranking.domain.payload import counts_payload, instant_text
-from services.ranking.domain.rates import UnitRate, campaign_totals, unit_rates
+from services.ranking.domain.rates import UnitRate, total_of, unit_rates
 from services.ranking.domain.units import UnitFact, unit_as_of
 
-__all__ = ["rate_report"]
+__all__ = ["rate_report", "rate_report_of"]
 
 
 def rate_report(
@@ -22,9 +22,14 @@ def rate_report(
 ) -> dict[str, object]:
     """R3.1-R3.5 per unit as of ``at`` (R1.3: name, category and active flag as of ``at``) and
     R3.4 campaign-wide; JSON-ready with exact fractions beside their display (R7)."""
+    return rate_report_of(at, unit_facts, unit_rates(issues_as_of(issue_facts, at).values()))
+
+
+def rate_report_of(
+    at: datetime, unit_facts: Iterable[UnitFact], rates: Mapping[str, UnitRate]
+) -> dict[str, object]:
+    """`rate_report` from every unit's R3 counts at ``at`` (units with none may be absent)."""
     units = unit_as_of(unit_facts, at)
-    issues = issues_as_of(issue_facts, at)
-    rates = unit_rates(issues.values())
     rows = [
         {
             "unit_id": unit.unit_id,
@@ -39,5 +44,5 @@ def rate_report(
     return {
         "at": instant_text(at),
         "units": rows,
-        "campaign": counts_payload(campaign_totals(issues.values())),
+        "campaign": counts_payload(total_of(rates.values())),
     }

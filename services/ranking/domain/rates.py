@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
 from services.ranking.domain.issues import IssueSnapshot
 
-__all__ = ["RateCounts", "UnitRate", "campaign_totals", "unit_rates"]
+__all__ = ["RateCounts", "UnitRate", "campaign_totals", "merge_rates", "total_of", "unit_rates"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +30,16 @@ class RateCounts:
     def on_time_rate(self) -> Fraction | None:
         """R3.5: issues first rectified by their deadline / reported; None when none reported."""
         return Fraction(self.on_time, self.reported) if self.reported else None
+
+    def plus(self, other: RateCounts) -> RateCounts:
+        """The counts of two disjoint sets of issues together (R3 counts are sums)."""
+        return RateCounts(
+            reported=self.reported + other.reported,
+            rectified=self.rectified + other.rectified,
+            overdue=self.overdue + other.overdue,
+            rework=self.rework + other.rework,
+            on_time=self.on_time + other.on_time,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,3 +93,35 @@ def campaign_totals(issues: Iterable[IssueSnapshot]) -> RateCounts:
     """R3.4: the campaign-wide counts, over every issue of every unit (inactive units and units
     missing from the directory included), e.g. 3107 rectified of 3440 reported = 90.3%."""
     return _tally(issues)
+
+
+def merge_rates(
+    counted: Mapping[str, RateCounts], issues: Iterable[IssueSnapshot]
+) -> dict[str, UnitRate]:
+    """R3.1-R3.5: per unit, counts already summed elsewhere (``counted``, e.g. by the database
+    over issues that did not change after T) plus the snapshots of the other issues at T.
+
+    The two sets must be disjoint; ``unit_rates(a + b) == merge_rates(counts of a, b)``."""
+    totals = dict(counted)
+    for unit_id, rate in unit_rates(issues).items():
+        totals[unit_id] = totals.get(unit_id, RateCounts()).plus(rate)
+    return {
+        unit_id: UnitRate(
+            unit_id=unit_id,
+            reported=c.reported,
+            rectified=c.rectified,
+            overdue=c.overdue,
+            rework=c.rework,
+            on_time=c.on_time,
+        )
+        for unit_id, c in sorted(totals.items())
+        if c.reported
+    }
+
+
+def total_of(rates: Iterable[RateCounts]) -> RateCounts:
+    """R3.4: campaign-wide counts as the sum of every unit's (inactive and unknown units too)."""
+    total = RateCounts()
+    for rate in rates:
+        total = total.plus(rate)
+    return total

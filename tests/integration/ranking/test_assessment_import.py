@@ -14,6 +14,7 @@ from tests.integration.ranking.support import Ranking, unit
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CUTOFF = datetime(2018, 6, 4, tzinfo=SHANGHAI)
 
 
 def _file(text: str) -> dict[str, tuple[str, bytes, str]]:
@@ -22,7 +23,8 @@ def _file(text: str) -> dict[str, tuple[str, bytes, str]]:
 
 async def test_an_import_with_one_bad_row_records_nothing(ranking: Ranking) -> None:
     tag = uuid.uuid4().hex[:6]
-    await ranking.publish(unit(f"imp-{tag}-a", datetime(2018, 4, 1, tzinfo=SHANGHAI)))
+    seq = await ranking.publish(unit(f"imp-{tag}-a", datetime(2018, 4, 1, tzinfo=SHANGHAI)))
+    await ranking.caught_up("ISSUES", seq, CUTOFF)  # the import checks the unit is known
     text = f"unit_id,month,score\nimp-{tag}-a,2018-05,88\nimp-{tag}-b,2018-05,abc\n"
     before = (await ranking.js.stream_info("ASSESSMENTS")).state.last_seq
 
@@ -44,6 +46,7 @@ async def test_a_backfilled_score_counts_from_its_original_recorded_time(ranking
     # R4.2: a score recorded at or before T is used at T; the backfill keeps that time.
     dept = f"imp-{uuid.uuid4().hex[:6]}"
     seq = await ranking.publish(unit(dept, datetime(2018, 4, 1, tzinfo=SHANGHAI)))
+    await ranking.caught_up("ISSUES", seq, CUTOFF)  # the import checks the unit is known
     text = f"unit_id,month,score,recorded_at\n{dept},2018-05,91.5,2018-05-31T18:00:00+08:00\n"
     imported = await ranking.client.post("/v1/assessments/import", files=_file(text))
     assert imported.status_code == 202, imported.text
@@ -92,7 +95,8 @@ async def test_a_future_recorded_time_or_an_unknown_unit_is_refused(ranking: Ran
     now = datetime(2018, 6, 1, 12, tzinfo=SHANGHAI)
     ranking.schedule.editions.now = lambda: now  # the service's clock
     dept = f"imp-{uuid.uuid4().hex[:6]}"
-    await ranking.publish(unit(dept, datetime(2018, 4, 1, tzinfo=SHANGHAI)))
+    seq = await ranking.publish(unit(dept, datetime(2018, 4, 1, tzinfo=SHANGHAI)))
+    await ranking.caught_up("ISSUES", seq, CUTOFF)
     body = {"unit_id": dept, "month": "2018-05", "score": "80"}
 
     future = await ranking.client.post(

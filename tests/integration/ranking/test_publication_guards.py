@@ -16,9 +16,11 @@ from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 
 from services.contracts.streams import ISSUES
-from services.ranking import replay
+from services.contracts.units import UnitRegistered
 from services.ranking.editions import EditionsService
 from services.ranking.projection import input_positions, mark_handled
+from services.runtime import stream_replay
+from services.runtime.stream_replay import ReplayIncomplete
 from tests.integration.ranking.support import Ranking, rectified, reported, unit
 
 pytestmark = pytest.mark.integration
@@ -161,8 +163,8 @@ async def test_a_whole_stream_replay_that_stops_early_fails(
     # R7: a fetch timeout in the middle of ISSUES is not its end; a rebuild from a truncated
     # replay would leave a truncated projection.
     await ranking.publish(unit(_id("replay"), MAY), unit(_id("replay"), MAY))
-    monkeypatch.setattr(replay, "BATCH", 1)
-    monkeypatch.setattr(replay, "FETCH_SECONDS", 0.1, raising=False)
+    monkeypatch.setattr(stream_replay, "BATCH", 1)
+    monkeypatch.setattr(stream_replay, "FETCH_SECONDS", 0.1)
     js: JetStreamContext = ranking.js
     subscribe = js.pull_subscribe
 
@@ -182,10 +184,14 @@ async def test_a_whole_stream_replay_that_stops_early_fails(
 
     monkeypatch.setattr(js, "pull_subscribe", stalling)
 
-    with pytest.raises(RuntimeError, match=r"stopped at #1 of #\d+"):
-        _ = [message async for message in replay.stream_messages(js, ISSUES)]
+    with pytest.raises(ReplayIncomplete, match=r"stopped at #1 of #\d+"):
+        _ = [message async for message in stream_replay.stream_messages(js, ISSUES)]
+    # Nor is it the end of a subject: a filtered replay reads up to the subject's last message.
+    units = stream_replay.stream_messages(js, ISSUES, UnitRegistered.SUBJECT)
+    with pytest.raises(ReplayIncomplete, match=r"stopped at #\d+ of #\d+"):
+        _ = [message async for message in units]
     # A subject filter may legitimately end before the stream's last sequence.
-    edition_messages = replay.stream_messages(js, ISSUES, "issues.v1.nothing-here")
+    edition_messages = stream_replay.stream_messages(js, ISSUES, "issues.v1.nothing-here")
     assert [m async for m in edition_messages] == []
 
 

@@ -1,0 +1,175 @@
+"""A fetched batch of JetStream messages applied in one transaction, each message still meeting
+the failure policy on its own (ARCHITECTURE.md "Failures", ``dead_letters.py``).
+
+Why: FastStream's per-message path (dependency injection, middlewares, a task per message) costs
+more than fetching and acking the message itself, and a transaction per message costs an fsync.
+A batch subscriber (``Bus.batch_subscriber``) hands the whole fetch to `BatchApplier`, which
+
+1. decodes each message against its contract; one that fails is dead-lettered with the reason
+   and terminated (it never blocks the others),
+2. applies the valid ones with one ``apply(conn, items)`` call in one transaction, then acks
+   each,
+3. when that transaction fails: if the database or the broker is away (``transient``) or a
+   message must wait (``not_ready``), naks every message with its delay; otherwise applies
+   each message alone in its own transaction, so that only the failing one is nak'ed (and
+   dead-lettered at ``max_deliver``) while the others commit.
+
+``apply`` must be all-or-nothing for a list and correct for a list of one; the consumer must be
+idempotent (a redelivered message is applied once: processed ids in the same transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from . import metrics
+from .commands import describe_validation
+from .db import Conn
+from .dead_letters import DeadLetterSender, js_metadata
+from .failures import NotReady, classify
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Transaction = Callable[[], AbstractAsyncContextManager[Conn]]
+Apply = Callable[[Conn, Sequence[T]], Awaitable[None]]
+# Decodes one message into what ``apply`` takes; raises only for invalid input (the contract).
+Decode = Callable[[Msg], T]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The failure policy's numbers (``ServiceSettings``)."""
+
+    max_deliver: int
+    nak_delays: tuple[float, ...]
+
+    def delay(self, delivered: int) -> float:
+        return self.nak_delays[min(max(delivered, 1) - 1, len(self.nak_delays) - 1)]
+
+
+class BatchApplier(Generic[T]):
+    """Applies fetched batches (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        transaction: Transaction,
+        decode: Decode[T],
+        apply: Apply[T],
+        dead_letters: DeadLetterSender,
+        policy: Policy,
+    ) -> None:
+        self.name = name
+        self._transaction = transaction
+        self._decode = decode
+        self._apply = apply
+        self._dead_letters = dead_letters
+        self._policy = policy
+
+    async def __call__(self, messages: Sequence[Msg]) -> None:
+        """Handle one fetched batch; never raises (each message is acked, nak'ed or
+        terminated here)."""
+        valid: list[tuple[Msg, T]] = []
+        for msg in messages:
+            try:
+                valid.append((msg, self._decode(msg)))
+            except Exception as exc:  # decoding is the contract: it fails on the input only
+                await self._dead_letter(msg, _reason(exc))
+        if not valid:
+            return
+        try:
+            async with self._transaction() as conn:
+                await self._apply(conn, [item for _, item in valid])
+        except Exception as exc:
+            kind = classify(exc)
+            if len(valid) == 1 or kind in ("transient", "not_ready"):
+                for msg, _ in valid:
+                    await self._retry(msg, exc)
+                return
+            log.warning(
+                "batch failed; applying its messages one by one",
+                extra={"batch": self.name, "messages": len(valid), "error": repr(exc)},
+            )
+            await self._one_by_one(valid)
+            return
+        metrics.BATCH_MESSAGES.labels(self.name).observe(len(valid))
+        await self._ack_all([msg for msg, _ in valid])
+
+    async def _one_by_one(self, valid: list[tuple[Msg, T]]) -> None:
+        for msg, item in valid:
+            try:
+                async with self._transaction() as conn:
+                    await self._apply(conn, [item])
+            except Exception as exc:
+                await self._retry(msg, exc)
+            else:
+                await self._ack_all([msg])
+
+    async def _ack_all(self, messages: list[Msg]) -> None:
+        await asyncio.gather(*(msg.ack() for msg in messages), return_exceptions=True)
+        for msg in messages:
+            metrics.HANDLED.labels(msg.subject).inc()
+
+    async def _retry(self, msg: Msg, exc: Exception) -> None:
+        """The failure policy for a message whose application failed."""
+        kind = classify(exc)
+        delivered = int(getattr(js_metadata(msg), "num_delivered", 1) or 1)
+        if kind == "invalid":
+            await self._dead_letter(msg, _reason(exc))
+            return
+        if kind == "not_ready":
+            assert isinstance(exc, NotReady)
+            await _nak(msg, exc.delay_seconds)
+            return
+        metrics.FAILED.labels(msg.subject).inc()
+        if kind == "failure" and delivered >= self._policy.max_deliver:
+            await self._dead_letter(msg, f"handler failed {delivered} times: {exc!r}")
+            return
+        delay = self._policy.delay(delivered)
+        log.warning(
+            "dependency unavailable; will retry" if kind == "transient" else "will retry",
+            extra={"subject": msg.subject, "deliveries": delivered, "delay": delay},
+            exc_info=exc,
+        )
+        await _nak(msg, delay)
+
+    async def _dead_letter(self, msg: Msg, reason: str) -> None:
+        """Store the dead letter, then terminate; never terminate one that was not stored."""
+        try:
+            await self._dead_letters.send(msg, msg.data, reason)
+        except Exception:
+            log.warning("dead-lettering failed; will retry", exc_info=True)
+            await _nak(msg, max(self._policy.nak_delays))
+            return
+        try:
+            await msg.term()
+        except Exception:  # the connection dropped: it is redelivered and dead-lettered again
+            log.warning("terminating a dead-lettered message failed", exc_info=True)
+
+
+async def _nak(msg: Msg, delay: float) -> None:
+    try:
+        await msg.nak(delay=delay)
+    except Exception:  # the connection dropped: redelivered after ack_wait anyway
+        log.warning("nak failed; the message comes back after ack_wait", exc_info=True)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return describe_validation(exc)
+    return f"invalid payload: {exc}"
+
+
+def raw_messages(batch: Any) -> list[Msg]:
+    """The NATS messages of a FastStream batch message."""
+    raw = batch.raw_message
+    return list(raw) if isinstance(raw, list) else [raw]
