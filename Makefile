@@ -12,7 +12,7 @@ PG_PORT ?= 54329
 DATA_DIR ?= $(CURDIR)/.data
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install demo run test chaos rebuild-ranking lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
+.PHONY: install demo run test chaos rebuild-ranking rebuild-incentives backup restore lint typecheck archcheck unit integration e2e docs docs-check bench lock clean
 
 install: $(STAMP) $(BIN)/chuangwen $(NPM_STAMP)
 
@@ -91,6 +91,20 @@ chaos: install
 rebuild-ranking: install
 	$(BIN)/python -m services.ranking.rebuild
 
+rebuild-incentives: install
+	$(BIN)/python -m services.incentives.rebuild
+
+# PostgreSQL (pg_dump), then every JetStream stream (its snapshot), into a new folder DIR;
+# restore DIR into an empty database and an empty JetStream, then rebuild (README "Operations:
+# backup and restore"). Both use NATS_URL / DATABASE_URL, else the servers of `make run`.
+backup: install
+	@test -n "$(DIR)" || { echo "usage: make backup DIR=/path/to/a/new/folder" >&2; exit 2; }
+	$(BIN)/python -m tools.backup create "$(DIR)"
+
+restore: install
+	@test -n "$(DIR)" || { echo "usage: make restore DIR=/path/to/the/backup" >&2; exit 2; }
+	$(BIN)/python -m tools.backup restore "$(DIR)"
+
 docs: install
 	$(BIN)/python -m tools.asyncapi write
 	$(BIN)/python -m tools.nats_permissions write
@@ -99,8 +113,10 @@ docs-check: install
 	$(BIN)/python -m tools.asyncapi check
 	$(BIN)/python -m tools.nats_permissions check
 
+# Every benchmark against its raw baseline in one run; writes bench/results/latest.md and
+# latest.json (machine, versions, counts). BENCH_ARGS="--only e2e --messages 1000 --out DIR".
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Re-pin after editing requirements/*.in (needs uv, which the dev lock installs).
 lock: install
