@@ -159,18 +159,22 @@ async def _flush(js: nats.js.JetStreamContext, chunk: list[tuple[str, bytes, str
     return max(a.seq for a in acks)
 
 
-async def _raw_fetch(js: nats.js.JetStreamContext, count: int, batch: int = 100) -> float:
-    """The raw baseline: a bare pull subscription over the whole ISSUES stream, fetch + ack."""
-    sub = await js.pull_subscribe(
-        ">",
-        stream="ISSUES",
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT),
+async def _raw_fetch(js: nats.js.JetStreamContext, count: int, *, replay: bool = False) -> float:
+    """The raw baseline over the whole ISSUES stream: a bare pull subscription, fetch(100) + ack
+    each (the consumer's baseline), or, for the rebuild, fetch(2000) without acks (what the
+    replay's ephemeral consumer does)."""
+    config = ConsumerConfig(
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.NONE if replay else AckPolicy.EXPLICIT,
     )
+    batch = 2000 if replay else 100
+    sub = await js.pull_subscribe(">", stream="ISSUES", config=config)
     started = time.perf_counter()
     seen = 0
     while seen < count:
         for msg in await sub.fetch(batch, timeout=5):
-            await msg.ack()
+            if not replay:
+                await msg.ack()
             seen += 1
     elapsed = time.perf_counter() - started
     await sub.unsubscribe()
@@ -379,7 +383,7 @@ async def ranking_rebuild(nats_url: str, database_url: str, count: int) -> Resul
         if have < REBUILD_EVENTS:
             await _publish(js, _events(REBUILD_EVENTS - have, "r", seed=2))
         total = (await js.stream_info("ISSUES")).state.messages
-        raw = await _raw_fetch(js, total, batch=2000)
+        raw = await _raw_fetch(js, total, replay=True)
     finally:
         await nc.drain()
     settings = _settings(nats_url, database_url)
@@ -397,7 +401,7 @@ async def ranking_rebuild(nats_url: str, database_url: str, count: int) -> Resul
             f" {len(report.differences)} differences",
         ),
         what=f"rebuild from {total} ISSUES events (drop, replay, summaries, recompute and"
-        " compare every stored edition) vs bare fetch(2000) + ack of the same stream",
+        " compare every stored edition) vs bare fetch(2000) of the same stream, no acks",
         figures={
             "events": total,
             "editions_compared": report.editions,
