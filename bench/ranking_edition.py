@@ -22,8 +22,10 @@ Sizes: ``--messages`` events for the consumer (at least 20,000); ``CHUANGWEN_BEN
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import random
+import shutil
 import tempfile
 import time
 import uuid
@@ -66,6 +68,7 @@ MIN_CONSUMED = 20_000
 # edition waits 2 h past its cutoff; at a million issues a year that is ~250 changes, here ~900.
 LATE_SHARE = 0.001
 _state: dict[str, float] = {}
+_urls: dict[str, str] = {}
 
 
 def _settings(nats_url: str, database_url: str) -> RankingSettings:
@@ -181,8 +184,30 @@ async def _raw_fetch(js: nats.js.JetStreamContext, count: int, *, replay: bool =
     return elapsed
 
 
+class _OwnNats:
+    """A nats-server of ranking's benchmarks alone: other benchmarks publish on the shared one
+    (the intake's reports, fake editions), which ranking would consume and replay too. Kept
+    for the rebuild benchmark, stopped at exit."""
+
+    url = ""
+
+    @classmethod
+    def start(cls) -> str:
+        if not cls.url:
+            root = Path(tempfile.mkdtemp(prefix="bench-ranking-"))
+            port = embedded.free_port()
+            server = embedded.start_nats(port, root / "nats", root / "nats.log")
+            atexit.register(embedded.stop, server)
+            atexit.register(shutil.rmtree, root, True)
+            cls.url = f"nats://127.0.0.1:{port}"
+        return cls.url
+
+
 async def ranking_consume_issues(nats_url: str, database_url: str, count: int) -> Result:
     count = max(count, MIN_CONSUMED)
+    nats_url = _OwnNats.start()
+    database_url = await _fresh(database_url, "bench_ranking")
+    _urls["database"] = database_url
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     app, runtime = build(_settings(nats_url, database_url))
@@ -371,15 +396,15 @@ async def _publish_once(app: FastAPI, runtime: ServiceRuntime) -> tuple[float, f
 
 
 async def ranking_rebuild(nats_url: str, database_url: str, count: int) -> Result:
-    """Top the ISSUES stream up to REBUILD_EVENTS, then rebuild ranking from it."""
+    """Top the ISSUES stream up to REBUILD_EVENTS, then rebuild ranking from it (on the servers
+    of ``ranking_consume_issues``, which published an edition to recompute)."""
+    if "database" not in _urls:
+        await ranking_consume_issues(nats_url, database_url, count)
+    nats_url, database_url = _OwnNats.start(), _urls["database"]
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     try:
-        try:
-            have = (await js.stream_info("ISSUES")).state.messages
-        except nats.js.errors.NotFoundError:
-            await ranking_consume_issues(nats_url, database_url, count)
-            have = (await js.stream_info("ISSUES")).state.messages
+        have = (await js.stream_info("ISSUES")).state.messages
         if have < REBUILD_EVENTS:
             await _publish(js, _events(REBUILD_EVENTS - have, "r", seed=2))
         total = (await js.stream_info("ISSUES")).state.messages
