@@ -80,13 +80,17 @@ class SecuredServers(Servers):
         return f"nats://{user}:{self.passwords[user]}@{host}"
 
 
+def nats_passwords() -> dict[str, str]:
+    """A fresh password per NATS user. A letter first: nats-server reads an environment value
+    starting with a digit or "-" as a number and refuses the configuration (deploy/README.md)."""
+    return {user: "p" + secrets.token_urlsafe(16) for user in NATS_USERS}
+
+
 @pytest.fixture(scope="session")
 def secured_servers(servers: Servers) -> Iterator[SecuredServers]:
     root = servers.root / "secured"
     port = embedded.free_port()
-    # A letter first: nats-server reads an environment value starting with a digit or "-" as a
-    # number and refuses the configuration (deploy/README.md).
-    passwords = {user: "p" + secrets.token_urlsafe(16) for user in NATS_USERS}
+    passwords = nats_passwords()
     env = {f"{user.upper()}_NATS_PASSWORD": pw for user, pw in passwords.items()}
     nats = embedded.start_nats(
         port, root / "nats", servers.root / "secured-nats.log", SECURED_CONFIG, env

@@ -11,7 +11,6 @@ asked), and print without the charts. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import shutil
 import time
 import uuid
@@ -27,7 +26,7 @@ from psycopg import sql
 
 from services.ranking.settings import DEFAULT_ECHARTS_FILE
 from services.runtime import embedded
-from tests.conftest import NATS_USERS, SECURED_CONFIG, SecuredServers, Servers
+from tests.conftest import SECURED_CONFIG, SecuredServers, Servers, nats_passwords
 
 from .stack import ROOT, Receiver, Stack
 
@@ -87,7 +86,7 @@ def board_stack(servers: Servers) -> Iterator[Stack]:
     asserts on whole lists, which other tests' units would change)."""
     root = servers.root / f"board-{uuid.uuid4().hex[:6]}"
     root.mkdir(parents=True)
-    passwords = {user: secrets.token_urlsafe(16) for user in NATS_USERS}
+    passwords = nats_passwords()
     env = {f"{user.upper()}_NATS_PASSWORD": pw for user, pw in passwords.items()}
     port = embedded.free_port()
     nats = embedded.start_nats(port, root / "nats", root / "nats.log", SECURED_CONFIG, env)
