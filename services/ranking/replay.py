@@ -21,11 +21,12 @@ from services.contracts.streams import ASSESSMENTS, StreamSpec
 from services.runtime.db import Pool
 from services.runtime.stream_replay import stream_messages
 
-from . import projection as p
+from . import fact_rows as rows_of
 from .consumers import IssuesStreamEvent
 from .domain.issues import IssueFact
 from .domain.scores import AssessmentScore
 from .domain.units import UnitFact
+from .projection import FACT_TABLES
 
 BATCH = 2000
 _issues_stream: TypeAdapter[Event] = TypeAdapter(IssuesStreamEvent)
@@ -43,11 +44,11 @@ def _parse(spec: StreamSpec, data: bytes) -> Event | None:
 async def replay_stream(js: JetStreamContext, pool: Pool, spec: StreamSpec) -> int:
     """Apply every message of ``spec`` to the projection; returns how many were read."""
     count = 0
-    rows: dict[str, list[p.Row]] = {}
+    rows: dict[str, list[rows_of.Row]] = {}
     last = 0
     async for seq, data in stream_messages(js, spec):
         event = _parse(spec, data)
-        if event is not None and (table := p.FACT_TABLES[type(event)]):
+        if event is not None and (table := FACT_TABLES[type(event)]):
             rows.setdefault(table.insert, []).append(table.row(event, seq))
         count, last = count + 1, seq
         if count % BATCH == 0:
@@ -58,10 +59,10 @@ async def replay_stream(js: JetStreamContext, pool: Pool, spec: StreamSpec) -> i
     return count
 
 
-async def _write(pool: Pool, stream: str, rows: dict[str, list[p.Row]], last: int) -> None:
+async def _write(pool: Pool, stream: str, rows: dict[str, list[rows_of.Row]], last: int) -> None:
     async with pool.connection() as conn, conn.transaction():
         for statement, values in rows.items():
-            await p.insert_rows(conn, statement, values)
+            await rows_of.insert_rows(conn, statement, values)
         await conn.execute(
             "INSERT INTO input_positions (stream, watermark) VALUES (%s, %s)"
             " ON CONFLICT (stream) DO UPDATE SET watermark = EXCLUDED.watermark",
@@ -97,9 +98,9 @@ async def load_all_facts(pool: Pool) -> AllFacts:
             cur = await conn.execute(f"SELECT * FROM {table} ORDER BY stream_seq")
             rows[table] = await cur.fetchall()
     return AllFacts(
-        units=[(r["stream_seq"], p.unit_fact(r)) for r in rows["unit_facts"]],
-        issues=[(r["stream_seq"], p.issue_fact(r)) for r in rows["issue_facts"]],
-        scores=[(r["stream_seq"], p.score_fact(r)) for r in rows["score_facts"]],
+        units=[(r["stream_seq"], rows_of.unit_fact(r)) for r in rows["unit_facts"]],
+        issues=[(r["stream_seq"], rows_of.issue_fact(r)) for r in rows["issue_facts"]],
+        scores=[(r["stream_seq"], rows_of.score_fact(r)) for r in rows["score_facts"]],
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from services.contracts.streams import ISSUES
-from services.ranking import projection
+from services.ranking import fact_rows, projection
 from services.ranking.domain.issues import IssueFact, issues_as_of
 from services.ranking.domain.rates import unit_rates
 from services.ranking.projection import Delivery, apply_deliveries, rates_at
@@ -61,7 +61,7 @@ async def test_counts_from_summaries_equal_the_fold_of_every_fact(pool: Pool) ->
 
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT * FROM issue_facts")
-        facts = [(r["stream_seq"], projection.issue_fact(r)) for r in await cur.fetchall()]
+        facts = [(r["stream_seq"], fact_rows.issue_fact(r)) for r in await cur.fetchall()]
         stored = [e for e in world.events if e.SUBJECT.startswith("issues.")]
         stored = [e for e in stored if projection.FACT_TABLES[type(e)] is not None]
         assert len(facts) == len(stored)  # each once, whatever the redeliveries
