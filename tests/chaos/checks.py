@@ -1,4 +1,5 @@
-"""Expected-versus-exposed comparisons the chaos tests share."""
+"""What the chaos tests share on top of the harness: the services' test settings, waiting for
+ranking's input position and for the notices, and expected-versus-exposed comparisons."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 import httpx
 
-from .harness import OFFICE, query, service_env
+from tests.e2e.stack import WEBHOOK_SECRET
+
+from .harness import FAST_NOTIFY, OFFICE, FlakyReceiver, eventually, query, service_env
 from .world import CUTOFF, World
 
 
@@ -23,11 +26,48 @@ def ranking_env(nats_url: str, database_url: str, **extra: str) -> dict[str, str
     )
 
 
+def whole_system_env(nats_url: str, database_url: str, webhook_url: str) -> dict[str, str]:
+    """All four services on these servers: ranking as under test, no issues scheduler, notify
+    delivering to a local receiver and retrying within seconds."""
+    return {
+        **ranking_env(nats_url, database_url),
+        "ISSUES_SCHEDULER_ENABLED": "false",
+        "NOTIFY_WEBHOOK_URL": webhook_url,
+        "NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "NOTIFY_ALLOW_PRIVATE_TARGETS": "true",
+        **FAST_NOTIFY,
+    }
+
+
 async def watermark(database_url: str, stream: str = "ISSUES") -> int:
     rows = await query(
         database_url, "SELECT watermark FROM ranking.input_positions WHERE stream = %s", (stream,)
     )
     return int(rows[0]["watermark"]) if rows else 0
+
+
+async def ranking_reaches(database_url: str, position: int, within: float, what: str) -> None:
+    """Wait until ranking's ``ISSUES`` input position is exactly ``position``."""
+
+    async def reached() -> bool:
+        return await watermark(database_url) == position
+
+    await eventually(reached, within, what)
+
+
+async def assert_one_notice_per_issue(
+    receiver: FlakyReceiver, expected: set[str], within: float = 120
+) -> None:
+    """R5.1: wait until every issue of ``expected`` has its supervision notice; then exactly
+    those issues have one, and none has two."""
+    notices = receiver.supervision_notices
+
+    async def all_notified() -> bool:
+        return set(notices()) >= expected
+
+    await eventually(all_notified, within, "one supervision notice per issue")
+    assert set(notices()) == expected
+    assert all(len(ids) == 1 for ids in notices().values()), "a notice was planned twice"
 
 
 def as_json(value: Any) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import OwnNats, ServiceProcess, stop_all
+from .harness import FlakyReceiver, OwnNats, ServiceProcess, stop_all
 
 FULL = os.environ.get("CHAOS_FULL") == "1"
 
@@ -30,6 +30,17 @@ def own_nats(tmp_path: Path) -> Iterator[OwnNats]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[FlakyReceiver]:
+    """A local webhook receiver for notify, started and stopped with the test."""
+    receiver = FlakyReceiver()
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from services.runtime import embedded
 from tests.conftest import Servers, _fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("issues", "ranking", "notify", "incentives")
 OFFICE = {"Authorization": "Bearer dev-office"}
 
 
@@ -226,6 +227,16 @@ FAST_NOTIFY = {
     "NOTIFY_DELIVERY_POLL_SECONDS": "0.5",
     "NOTIFY_DELIVERY_ATTEMPTS": "50",
 }
+
+
+async def start_together(procs: Iterable[ServiceProcess]) -> None:
+    """Start every process at once, then wait until each one is ready: their migrations and
+    stream provisioning race, as when a deployment starts."""
+    starting = list(procs)
+    for proc in starting:
+        proc.start(wait=False)
+    for proc in starting:
+        await asyncio.to_thread(proc.wait_ready)
 
 
 def stop_all(procs: Iterable[ServiceProcess]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import Servers
 
-from .checks import assert_ranking_matches, ranking_env, watermark
+from .checks import assert_ranking_matches, ranking_env, ranking_reaches, watermark
 from .harness import OwnNats, ServiceProcess, connect, eventually, fresh_database, publish_events
 from .world import build_world
 
@@ -49,9 +49,6 @@ async def test_killing_ranking_five_times_loses_and_doubles_nothing(
     finally:
         await nc.drain()
 
-    async def caught_up() -> bool:
-        return await watermark(database) == total
-
-    await eventually(caught_up, 120, "ranking applied every event")
+    await ranking_reaches(database, total, 120, "ranking applied every event")
     assert ranking.exits == [-9] * KILLS
     await assert_ranking_matches(world, ranking.url, database)

@@ -47,16 +47,6 @@ def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
         server.stop()
 
 
-@pytest.fixture
-def receiver() -> Iterator[FlakyReceiver]:
-    receiver = FlakyReceiver()
-    receiver.start()
-    try:
-        yield receiver
-    finally:
-        receiver.stop()
-
-
 async def test_a_database_outage_and_a_failing_webhook_lose_and_double_nothing(
     own_nats: OwnNats,
     own_postgres: OwnPostgres,

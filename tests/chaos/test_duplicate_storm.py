@@ -15,12 +15,11 @@ import pytest
 from services.contracts.base import to_wire
 from tests.conftest import Servers
 
-from .checks import assert_ranking_matches, ranking_env, watermark
+from .checks import assert_ranking_matches, ranking_env, ranking_reaches
 from .harness import (
     OwnNats,
     ServiceProcess,
     connect,
-    eventually,
     fresh_database,
     publish_acked,
     publish_events,
@@ -64,8 +63,5 @@ async def test_a_duplicate_storm_changes_nothing(
     finally:
         await nc.drain()
 
-    async def caught_up() -> bool:
-        return await watermark(database) == last_seq
-
-    await eventually(caught_up, 120, "ranking handled every stored message")
+    await ranking_reaches(database, last_seq, 120, "ranking handled every stored message")
     await assert_ranking_matches(world, ranking.url, database, position=last_seq)

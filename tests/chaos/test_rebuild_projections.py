@@ -28,7 +28,7 @@ from services.incentives.domain.settlement import EditionSummary, RedListedUnit,
 from services.incentives.fund_file import load_fund_file
 from tests.conftest import Servers
 
-from .checks import as_json, ranking_env, watermark
+from .checks import as_json, ranking_env, ranking_reaches
 from .harness import (
     OFFICE,
     ROOT,
@@ -39,6 +39,7 @@ from .harness import (
     fresh_database,
     publish_events,
     query,
+    start_together,
     stream_messages,
 )
 from .world import TZ, World, build_world
@@ -191,10 +192,7 @@ async def test_rebuilt_projections_serve_the_same_editions_and_ledger_and_publis
     env = {**ranking_env(own_nats.url, database), "INCENTIVES_FUND_FILE": str(fund_file)}
     procs = {s: ServiceProcess(s, env, tmp_path / "logs") for s in ("ranking", "incentives")}
     fleet.extend(procs.values())
-    for proc in procs.values():
-        proc.start(wait=False)
-    for proc in procs.values():
-        await asyncio.to_thread(proc.wait_ready)
+    await start_together(procs.values())
     ranking, incentives = procs["ranking"].url, procs["incentives"].url
 
     async def send(events: list[Any]) -> None:
@@ -204,11 +202,7 @@ async def test_rebuilt_projections_serve_the_same_editions_and_ledger_and_publis
             last = (await nc.jetstream().stream_info("ISSUES")).state.last_seq
         finally:
             await nc.drain()
-
-        async def caught_up() -> bool:
-            return await watermark(database) == last
-
-        await eventually(caught_up, 120, "ranking applied every event")
+        await ranking_reaches(database, last, 120, "ranking applied every event")
 
     async def settled(count: int) -> bool:
         rows = await query(database, "SELECT count(*) AS n FROM incentives.settled_revisions")
@@ -281,10 +275,7 @@ async def test_rebuilt_projections_serve_the_same_editions_and_ledger_and_publis
         assert code == 0, f"{service} rebuild exited {code}:\n{output}"
         print(f"{service} rebuild: {seconds:.1f} s\n{output}")
 
-    for proc in procs.values():
-        proc.start(wait=False)
-    for proc in procs.values():
-        await asyncio.to_thread(proc.wait_ready)
+    await start_together(procs.values())
     async with httpx.AsyncClient(headers=OFFICE, timeout=60) as client:
         after = await served(client, ranking, incentives, published)
     booked: tuple[list[datetime], list[datetime]] = ([], [])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,11 @@ from services.incentives.domain.apportionment import apportion
 from services.incentives.domain.calendar import planned_editions
 from services.incentives.domain.pool import pool_for_edition
 from tests.conftest import Servers
-from tests.e2e.stack import WEBHOOK_SECRET
 
-from .checks import as_json, ranking_env, watermark
+from .checks import as_json, assert_one_notice_per_issue, ranking_reaches, whole_system_env
 from .harness import (
-    FAST_NOTIFY,
     OFFICE,
+    SERVICES,
     FlakyReceiver,
     OwnNats,
     ServiceProcess,
@@ -32,24 +30,14 @@ from .harness import (
     eventually,
     fresh_database,
     publish_events,
+    start_together,
 )
 from .world import CUTOFF, TZ, World, build_world
 
 pytestmark = pytest.mark.chaos
 
-SERVICES = ("issues", "ranking", "notify", "incentives")
 FUND_FEN = 800_000_000  # R6.1 default
 ELIGIBLE = ("department", "district")  # R6.1 default
-
-
-@pytest.fixture
-def receiver() -> Iterator[FlakyReceiver]:
-    receiver = FlakyReceiver()
-    receiver.start()
-    try:
-        yield receiver
-    finally:
-        receiver.stop()
 
 
 def expected_paid(world: World) -> dict[str, int]:
@@ -78,14 +66,7 @@ async def test_two_replicas_of_every_service_give_the_expected_results(
     world = build_world("rp", 3000 * scale)
     intake = 60 * scale  # issues reported over HTTP, half through each issues replica
     database = fresh_database(servers, "chaos_replicas")
-    env = {
-        **ranking_env(own_nats.url, database),
-        "ISSUES_SCHEDULER_ENABLED": "false",
-        "NOTIFY_WEBHOOK_URL": receiver.url,
-        "NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "NOTIFY_ALLOW_PRIVATE_TARGETS": "true",
-        **FAST_NOTIFY,
-    }
+    env = whole_system_env(own_nats.url, database, receiver.url)
     replicas = {
         service: [ServiceProcess(service, env, tmp_path / "logs", f"{service}-{n}") for n in (1, 2)]
         for service in SERVICES
@@ -93,10 +74,7 @@ async def test_two_replicas_of_every_service_give_the_expected_results(
     for pair in replicas.values():
         fleet.extend(pair)
     # Migrations and stream provisioning race between replicas: all eight start at once.
-    for proc in fleet:
-        proc.start(wait=False)
-    for proc in fleet:
-        await asyncio.to_thread(proc.wait_ready)
+    await start_together(fleet)
     issues = replicas["issues"]
 
     async with httpx.AsyncClient(headers=OFFICE, timeout=30) as client:
@@ -140,10 +118,7 @@ async def test_two_replicas_of_every_service_give_the_expected_results(
         numbers = sorted(int(re.sub(r"^.*-", "", issue["number"])) for issue in created)
         assert numbers == list(range(numbers[0], numbers[0] + intake))
 
-        async def caught_up() -> bool:
-            return await watermark(database) == last_seq
-
-        await eventually(caught_up, 180, "the ranking replicas applied every event")
+        await ranking_reaches(database, last_seq, 180, "the ranking replicas applied every event")
 
         ranking = replicas["ranking"]
         expected_rates = as_json(world.expected_rates())
@@ -185,14 +160,6 @@ async def test_two_replicas_of_every_service_give_the_expected_results(
     expected_notices = {f"issue:{issue_id}" for issue_id in world.reported} | {
         f"issue:{issue['issue_id']}" for issue in created
     }
-
-    notices = receiver.supervision_notices
-
-    async def all_notified() -> bool:
-        return set(notices()) >= expected_notices
-
-    await eventually(all_notified, 120, "one supervision notice per issue")
-    assert set(notices()) == expected_notices
-    assert all(len(ids) == 1 for ids in notices().values()), "a notice was planned twice"
+    await assert_one_notice_per_issue(receiver, expected_notices)
     for proc in fleet:
         assert proc.alive() and proc.exits == [], f"{proc.name} died:\n{proc.tail()}"

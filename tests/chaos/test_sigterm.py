@@ -10,7 +10,6 @@ import json
 import signal
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,12 +17,17 @@ import pytest
 
 from services.contracts.streams import ISSUES
 from tests.conftest import Servers
-from tests.e2e.stack import WEBHOOK_SECRET
 
-from .checks import assert_ranking_matches, ranking_env, watermark
+from .checks import (
+    assert_one_notice_per_issue,
+    assert_ranking_matches,
+    ranking_reaches,
+    watermark,
+    whole_system_env,
+)
 from .harness import (
-    FAST_NOTIFY,
     OFFICE,
+    SERVICES,
     FlakyReceiver,
     OwnNats,
     ServiceProcess,
@@ -32,6 +36,7 @@ from .harness import (
     fresh_database,
     publish_events,
     query,
+    start_together,
     stream_messages,
 )
 from .world import build_world
@@ -44,16 +49,6 @@ GRACEFUL_SECONDS = 20 + 30
 CLEAN_STOP = '"message": "stopped"'
 
 
-@pytest.fixture
-def receiver() -> Iterator[FlakyReceiver]:
-    receiver = FlakyReceiver()
-    receiver.start()
-    try:
-        yield receiver
-    finally:
-        receiver.stop()
-
-
 async def test_sigterm_under_load_commits_or_redelivers_in_flight_work(
     own_nats: OwnNats,
     servers: Servers,
@@ -64,23 +59,10 @@ async def test_sigterm_under_load_commits_or_redelivers_in_flight_work(
 ) -> None:
     world = build_world("st", 2000 * scale, seed=9)
     database = fresh_database(servers, "chaos_sigterm")
-    env = {
-        **ranking_env(own_nats.url, database),
-        "ISSUES_SCHEDULER_ENABLED": "false",
-        "NOTIFY_WEBHOOK_URL": receiver.url,
-        "NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "NOTIFY_ALLOW_PRIVATE_TARGETS": "true",
-        **FAST_NOTIFY,
-    }
-    procs = {
-        s: ServiceProcess(s, env, tmp_path / "logs")
-        for s in ("issues", "ranking", "notify", "incentives")
-    }
+    env = whole_system_env(own_nats.url, database, receiver.url)
+    procs = {s: ServiceProcess(s, env, tmp_path / "logs") for s in SERVICES}
     fleet.extend(procs.values())
-    for proc in procs.values():
-        proc.start(wait=False)
-    for proc in procs.values():
-        await asyncio.to_thread(proc.wait_ready)
+    await start_together(procs.values())
     issues = procs["issues"]
     async with httpx.AsyncClient(headers=OFFICE, timeout=30) as client:
         body = {"unit_id": "st-http", "name": "单位", "category": "department"}
@@ -151,10 +133,7 @@ async def test_sigterm_under_load_commits_or_redelivers_in_flight_work(
         await nc.drain()
     assert all(seconds < GRACEFUL_SECONDS for seconds in took.values()), took
 
-    async def caught_up() -> bool:
-        return await watermark(database) == last_seq
-
-    await eventually(caught_up, 120, "ranking applied every event")
+    await ranking_reaches(database, last_seq, 120, "ranking applied every event")
     others = last_seq - len(world.events)  # the issues service's own events, each stored once
     await assert_ranking_matches(
         world, procs["ranking"].url, database, position=last_seq, others=others
@@ -186,12 +165,4 @@ async def test_sigterm_under_load_commits_or_redelivers_in_flight_work(
         if subject == "issues.v1.reported" and json.loads(data)["unit_id"] == "st-http"
     }
     expected = {f"issue:{uuid.UUID(i)}" for i in issue_ids}
-
-    notices = receiver.supervision_notices
-
-    async def all_notified() -> bool:
-        return set(notices()) >= expected
-
-    await eventually(all_notified, 120, "one supervision notice per issue")
-    assert set(notices()) == expected
-    assert all(len(ids) == 1 for ids in notices().values()), "a notice was planned twice"
+    await assert_one_notice_per_issue(receiver, expected)

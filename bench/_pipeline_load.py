@@ -1,0 +1,231 @@
+"""The pipeline benchmarks' load run (see bench/pipeline.py): units registered and issues
+reported over HTTP, rectifications at a paced rate timed until ranking's projection reflects
+them, the raw nats-py baseline, and each service's memory; run once per database and size."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import nats.errors
+import psycopg
+
+from bench._pacing import IN_FLIGHT, closed_loop, paced
+from bench._ranking_watch import caught_up, until, watch
+from bench._stack import Services, fresh_database, sample_every
+from services.runtime import embedded
+
+MAX_ISSUES = 1_000
+RATE = 1000.0  # rectifications per second asked for (the issue's load)
+SUSTAINED = 0.5  # of the best rate reached, when the machine cannot keep the issue's
+RAW_MESSAGES = 300
+CLIENTS = 20
+EVIDENCE = {"evidence": ["https://photos.example/after.jpg"]}
+BODY = {
+    "category": "暴露垃圾",
+    "point_type": "community",
+    "description": "小区门口垃圾未清理",
+    "location": {"address": "江门市蓬江区"},
+    "found_at": "2018-05-02T09:00:00+08:00",
+    "inspector": "张三",
+    "team": "第一督查组",
+}
+
+
+@dataclass
+class Phase:
+    """Rectifications sent at one pace, and what each one took."""
+
+    asked: float  # per second
+    reached: float = 0.0  # sent / (first send .. last 2xx)
+    e2e_ms: list[float] = field(default_factory=list)  # 2xx -> reflected (0 if it was first)
+    http_ms: list[float] = field(default_factory=list)
+    early: int = 0  # reflected before the client had read the 2xx
+
+
+@dataclass
+class Load:
+    """What one load run measured."""
+
+    issues: int
+    units: int
+    report_rate: float = 0.0  # issues reported per second (setup, 20 clients)
+    phases: list[Phase] = field(default_factory=list)
+    rated: int = 0  # rectified issues of the run's units in GET /v1/rates at the end
+    raw_ms: list[float] = field(default_factory=list)
+    rss_ready_mb: dict[str, float] = field(default_factory=dict)
+    rss_peak_mb: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> Phase:
+        """The issue's pace if the machine kept it, else the sustained one."""
+        return self.phases[-1]
+
+
+_runs: dict[tuple[str, int], Load | Exception] = {}
+
+
+async def _post(client: httpx.AsyncClient, path: str, token: str, body: Any) -> Any:
+    response = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    if response.status_code >= 300:
+        raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:300]}")
+    return response.json()
+
+
+def _client(base_url: str) -> httpx.AsyncClient:
+    """Fresh connections for each phase: uvicorn closes those idle for 5 s, and reusing one
+    just as it closes fails the request."""
+    limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
+    return httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits)
+
+
+async def _rectify(
+    url: str, db: psycopg.AsyncConnection[Any], todo: list[tuple[str, str]], rate: float
+) -> Phase:
+    """Rectify each (issue, unit) of ``todo`` at ``rate``; the time from 2xx to projection."""
+    phase = Phase(asked=rate, http_ms=[0.0] * len(todo))
+    client = _client(url)
+    answered = [0.0] * len(todo)
+
+    async def rectify(i: int) -> None:
+        issue, unit = todo[i]
+        started = time.perf_counter()
+        await _post(client, f"/v1/issues/{issue}/rectification", f"dev-unit-{unit}", EVIDENCE)
+        answered[i] = time.perf_counter()
+        phase.http_ms[i] = (answered[i] - started) * 1000
+
+    seen: dict[str, float] = {}
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(db, "rectified", seen, stop))
+    try:
+        async with client:
+            phase.reached = len(todo) / await paced(len(todo), rate, rectify)
+        wanted = {issue for issue, _ in todo}
+        await until(lambda: wanted <= seen.keys(), 120, "rectifications reflected", watcher)
+    finally:
+        stop.set()
+        await watcher
+    lags = [seen[issue] - at for (issue, _), at in zip(todo, answered, strict=True)]
+    phase.early = sum(1 for lag in lags if lag < 0)
+    phase.e2e_ms = [max(0.0, lag) * 1000 for lag in lags]
+    return phase
+
+
+async def _drive(services: Services, nats_url: str, db_url: str, load: Load) -> None:
+    count, url = load.issues, services.url("issues")
+    units = [f"bench-pl-{i:05d}" for i in range(load.units)]
+    reported: list[tuple[str, str]] = [("", "")] * count
+    async with _client(url) as client:
+
+        async def register(i: int) -> None:
+            unit = {"unit_id": units[i], "name": f"基准单位{i}", "category": "district"}
+            await _post(client, "/v1/units", "dev-office", unit)
+
+        async def report(i: int) -> None:
+            unit = units[i % len(units)]
+            issue = await _post(client, "/v1/issues", "dev-inspector", {**BODY, "unit_id": unit})
+            reported[i] = (issue["issue_id"], unit)
+
+        await closed_loop(len(units), CLIENTS, register)
+        load.report_rate = count / await closed_loop(count, CLIENTS, report)
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as db:
+        await caught_up(nats_url, db, count)
+        first = await _rectify(url, db, reported[: count // 4], RATE)
+        # The issue's pace again if the machine kept it; else one it sustains, below its best.
+        then = RATE if first.reached >= 0.95 * RATE else SUSTAINED * first.reached
+        load.phases = [first, await _rectify(url, db, reported[count // 4 :], then)]
+    load.rss_peak_mb = services.high_water()  # before the heavy /v1/rates check below
+    async with httpx.AsyncClient(base_url=services.url("ranking"), timeout=300) as ranking:
+        at = datetime.now(UTC).isoformat()
+        auth = {"Authorization": "Bearer dev-viewer"}
+        response = await ranking.get("/v1/rates", params={"at": at}, headers=auth)
+        response.raise_for_status()
+    ours = set(units)
+    load.rated = sum(u["rectified"] for u in response.json()["units"] if u["unit_id"] in ours)
+
+
+async def _raw(nats_url: str, count: int, rate: float) -> list[float]:
+    """Bare nats-py: the same payload at the same rate, publish call to a consumer's hands."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    payload = (await js.get_last_msg("ISSUES", "issues.v1.rectified")).data or b""
+    await js.add_stream(name="BENCH_RAW_E2E", subjects=["bench.raw.e2e"])
+    sub = await js.pull_subscribe("bench.raw.e2e", durable="bench-raw-e2e")
+    sent, got = [0.0] * count, [0.0] * count
+
+    async def consume() -> None:
+        left = count
+        while left:
+            try:
+                msgs = await sub.fetch(100, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            now = time.perf_counter()
+            for msg in msgs:
+                got[int((msg.headers or {})["Nats-Msg-Id"])] = now
+                await msg.ack()
+                left -= 1
+
+    async def publish(i: int) -> None:
+        sent[i] = time.perf_counter()
+        await js.publish("bench.raw.e2e", payload, headers={"Nats-Msg-Id": str(i)})
+
+    consumer = asyncio.create_task(consume())
+    await paced(count, rate, publish)
+    await asyncio.wait_for(consumer, 60)
+    await nc.drain()
+    return [(g - s) * 1000 for s, g in zip(sent, got, strict=True)]
+
+
+async def run_load(database_url: str, count: int) -> Load:
+    """The load run, once per database and size (a failure too is remembered, not retried)."""
+    key = (database_url, min(count, MAX_ISSUES))
+    if key not in _runs:
+        try:
+            _runs[key] = await _load(database_url, key[1])
+        except Exception as exc:
+            _runs[key] = exc
+    found = _runs[key]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+async def _load(database_url: str, count: int) -> Load:
+    load = Load(issues=count, units=max(1, count // 100))
+    with tempfile.TemporaryDirectory(prefix="chuangwen-pipeline-") as tmp:
+        root = Path(tmp)
+        port = embedded.free_port()
+        server = embedded.start_nats(port, root / "nats", root / "nats.log")
+        nats_url = f"nats://127.0.0.1:{port}"
+        services: Services | None = None
+        try:
+            services = Services(nats_url, await fresh_database(database_url), root)
+            await services.start()
+            load.rss_ready_mb = services.sample()
+            sampler = asyncio.create_task(sample_every(services, 0.2))
+            try:
+                await _drive(services, nats_url, services.env["DATABASE_URL"], load)
+            finally:
+                sampler.cancel()
+            services.stop()
+            raw_count = min(RAW_MESSAGES, len(load.shown.e2e_ms))
+            load.raw_ms = await _raw(nats_url, raw_count, load.shown.reached)
+        except BaseException:
+            if services is not None:
+                for s in services.procs:
+                    print(f"--- {s} log (tail) ---\n{services.tail(s)}", file=sys.stderr)
+            raise
+        finally:
+            if services:
+                services.stop()
+            embedded.stop(server)
+    return load
