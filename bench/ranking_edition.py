@@ -2,9 +2,9 @@
 
 - ``ranking_consume_issues``: the ranking service consumes issue events (reports, and the
   rectification of most of them) through its pull consumer, failure policy, group commit (one
-  transaction per fetched batch: facts, processed ids, issue summaries, input positions) vs a
-  bare nats-py pull subscription fetching 100 at a time and acking. Target: ours at least 50%
-  of the raw rate.
+  transaction per fetched batch: facts, which record the events applied, issue summaries,
+  input positions; the next batch fetched and decoded meanwhile) vs a bare nats-py pull
+  subscription fetching 100 at a time and acking. Target: ours at least 50% of the raw rate.
 - ``ranking_publish_edition``: one edition (the service's ``publish``: wait for the projection,
   count, rank, store, stage) over 10,000 units and 1,000,000 issues, 0.1% of them changed after
   the cutoff. The projection is written with COPY, as the consumer would have left it, and its

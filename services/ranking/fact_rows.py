@@ -4,6 +4,7 @@ stream position), the bulk INSERT they go in with, and the way back to domain va
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
@@ -13,9 +14,9 @@ from services.contracts.assessments import AssessmentScored
 from services.contracts.envelope import Event
 from services.runtime.db import Conn
 
-from .domain.issues import IssueFact
+from .domain.issues import IssueFact, IssueKind
 from .domain.scores import AssessmentScore
-from .domain.units import UnitFact
+from .domain.units import Category, UnitEventKind, UnitFact
 
 
 def bulk_insert(table: str, columns: str, types: str, conflict: str) -> str:
@@ -31,20 +32,20 @@ UNIT_FACT_SQL = bulk_insert(
     "event_id, unit_id, kind, occurred_at, aggregate_version, name, category, parent_id,"
     " active, stream_seq",
     "uuid text text timestamptz int text text text boolean bigint",
-    "ON CONFLICT (event_id) DO NOTHING",
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
 )
 ISSUE_FACT_SQL = bulk_insert(
     "issue_facts",
     "event_id, issue_id, kind, occurred_at, aggregate_version, unit_id, reported_at,"
     " deadline, stream_seq",
     "uuid uuid text timestamptz int text timestamptz timestamptz bigint",
-    "ON CONFLICT (event_id) DO NOTHING",
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
 )
 SCORE_FACT_SQL = bulk_insert(
     "score_facts",
     "event_id, unit_id, month, score, occurred_at, stream_seq",
     "uuid text text text timestamptz bigint",
-    "ON CONFLICT (event_id) DO NOTHING",
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
 )
 Row = tuple[object, ...]
 
@@ -53,6 +54,16 @@ async def insert_rows(conn: Conn, statement: str, rows: Sequence[Row]) -> None:
     """Run a `bulk_insert` statement for ``rows``."""
     if rows:
         await conn.execute(statement, [list(column) for column in zip(*rows, strict=True)])
+
+
+async def insert_new(conn: Conn, statement: str, rows: Sequence[Row]) -> set[Any]:
+    """Run a fact table's `bulk_insert` (``ON CONFLICT DO NOTHING RETURNING event_id``) for
+    ``rows``: the event ids that were not recorded before (a fact's row is the record that its
+    event was applied, so a redelivery inserts nothing)."""
+    if not rows:
+        return set()
+    cur = await conn.execute(statement, [list(column) for column in zip(*rows, strict=True)])
+    return {row["event_id"] for row in await cur.fetchall()}
 
 
 def unit_fact_row(event: Event, seq: int) -> Row:
@@ -80,19 +91,45 @@ _ISSUE_KINDS = {"deadline_extended": "extended"}
 def issue_fact_row(event: Event, seq: int) -> Row:
     """R2-R3, R2.6: one step of an issue's life. The report carries its unit, time and
     deadline; a transfer its new unit; an approved extension its new deadline."""
-    fact = event.SUBJECT.rsplit(".", 1)[1]
-    reported = event if isinstance(event, iw.IssueReported) else None
-    deadline = event.deadline if isinstance(event, iw.IssueReported | iw.DeadlineExtended) else None
+    kind, unit_id, reported_at, deadline = _issue_parts(event)
     return (
         event.event_id,
         getattr(event, "issue_id"),  # noqa: B009 - every issue event has one
-        _ISSUE_KINDS.get(fact, fact),
+        kind,
         event.occurred_at,
         event.aggregate_version,
-        getattr(event, "unit_id", None),
-        reported.reported_at if reported else None,
+        unit_id,
+        reported_at,
         deadline,
         seq,
+    )
+
+
+def issue_fact_of(event: Event) -> IssueFact:
+    """The domain fact of an issue event, as `issue_fact` reads its row back: a batch's own
+    facts are folded without reading them back."""
+    kind, unit_id, reported_at, deadline = _issue_parts(event)
+    return IssueFact(
+        issue_id=str(getattr(event, "issue_id")),  # noqa: B009 - every issue event has one
+        kind=_ISSUE_KIND_OF.get(kind, kind),
+        occurred_at=event.occurred_at,
+        aggregate_version=event.aggregate_version,
+        unit_id=unit_id,
+        reported_at=reported_at,
+        deadline=deadline,
+    )
+
+
+def _issue_parts(event: Event) -> tuple[str, str | None, datetime | None, datetime | None]:
+    fact = event.SUBJECT.rsplit(".", 1)[1]
+    reported = event if isinstance(event, iw.IssueReported) else None
+    deadline = event.deadline if isinstance(event, iw.IssueReported | iw.DeadlineExtended) else None
+    unit_id = getattr(event, "unit_id", None)
+    return (
+        _ISSUE_KINDS.get(fact, fact),
+        unit_id,
+        reported.reported_at if reported else None,
+        deadline,
     )
 
 
@@ -102,14 +139,21 @@ def score_fact_row(event: Event, seq: int) -> Row:
     return (event.event_id, event.unit_id, event.month, event.score, event.occurred_at, seq)
 
 
+# Stored text -> enum member by a dict lookup (an Enum call costs more than the rest of a fact,
+# ten thousand times per edition); an unknown value is passed on for the fact to refuse.
+_UNIT_KINDS: dict[Any, Any] = {kind.value: kind for kind in UnitEventKind}
+_CATEGORIES: dict[Any, Any] = {category.value: category for category in Category}
+_ISSUE_KIND_OF: dict[Any, Any] = {kind.value: kind for kind in IssueKind}
+
+
 def unit_fact(row: dict[str, Any]) -> UnitFact:
     return UnitFact(
         unit_id=row["unit_id"],
-        kind=row["kind"],
+        kind=_UNIT_KINDS.get(row["kind"], row["kind"]),
         occurred_at=row["occurred_at"],
         aggregate_version=row["aggregate_version"],
         name=row["name"],
-        category=row["category"],
+        category=_CATEGORIES.get(row["category"], row["category"]),
         parent_id=row["parent_id"],
         active=row["active"],
     )
@@ -118,7 +162,7 @@ def unit_fact(row: dict[str, Any]) -> UnitFact:
 def issue_fact(row: dict[str, Any]) -> IssueFact:
     return IssueFact(
         issue_id=str(row["issue_id"]),
-        kind=row["kind"],
+        kind=_ISSUE_KIND_OF.get(row["kind"], row["kind"]),
         occurred_at=row["occurred_at"],
         aggregate_version=row["aggregate_version"],
         unit_id=row["unit_id"],

@@ -25,7 +25,6 @@ from services.contracts import units as uw
 from services.contracts.assessments import AssessmentScored
 from services.contracts.envelope import Event
 from services.runtime.db import Conn, Pool
-from services.runtime.inbox import first_deliveries
 
 from .domain.issues import IssueFact, issue_summary, issues_as_of
 from .domain.rates import RateCounts, UnitRate, merge_rates
@@ -37,8 +36,10 @@ from .fact_rows import (
     UNIT_FACT_SQL,
     Row,
     bulk_insert,
+    insert_new,
     insert_rows,
     issue_fact,
+    issue_fact_of,
     issue_fact_row,
     score_fact,
     score_fact_row,
@@ -105,28 +106,29 @@ async def apply_deliveries(conn: Conn, deliveries: Sequence[Delivery]) -> None:
     """Record the facts of ``deliveries`` once each (by event id), refresh the summaries of the
     issues they touch, and count every position as handled (R7), all in the open transaction.
 
-    The input position rows are locked first: batches of one stream (from replicas too) are
-    applied one after another, so an issue's summary is always folded from all of its facts
-    committed so far plus the batch's own (never two batches racing on one issue)."""
+    A fact's row is the record that its event was applied: its table's primary key is the event
+    id, so a redelivered event inserts nothing and changes no summary (events ranking records
+    nothing for, R2.6 requests and refusals, change nothing either way). The input position
+    rows are locked first: batches of one stream (from replicas too) are applied one after
+    another, so an issue's summary is always folded from all of its facts committed so far plus
+    the batch's own (never two batches racing on one issue)."""
     streams = sorted({d.stream for d in deliveries})
     watermarks = {stream: await lock_position(conn, stream) for stream in streams}
-    fresh = await first_deliveries(
-        conn, CONSUMER, [(d.event.event_id, d.event.SUBJECT, d.seq) for d in deliveries]
-    )
-    rows: dict[str, list[Row]] = {}
-    touched: set[UUID] = set()
+    first: dict[FactTable, dict[UUID, Delivery]] = {}
     for d in deliveries:
-        if d.event.event_id not in fresh:
-            continue  # a redelivery, or a repeat inside this batch: handled, applied once
-        fresh.discard(d.event.event_id)
         table = FACT_TABLES[type(d.event)]
-        if table is not None:
-            rows.setdefault(table.insert, []).append(table.row(d.event, d.seq))
-        if table is _ISSUES:
-            touched.add(getattr(d.event, "issue_id"))  # noqa: B009 - every issue event has one
-    for statement, values in rows.items():
-        await insert_rows(conn, statement, values)
-    await refresh_summaries(conn, touched)
+        if table is not None:  # a repeat inside the batch counts once (its first delivery)
+            first.setdefault(table, {}).setdefault(d.event.event_id, d)
+    fresh: set[UUID] = set()
+    for table, by_id in first.items():
+        rows = [table.row(d.event, d.seq) for d in by_id.values()]
+        fresh |= await insert_new(conn, table.insert, rows)
+    new_issue_facts = [
+        (issue_fact_of(d.event), d.seq)
+        for event_id, d in first.get(_ISSUES, {}).items()
+        if event_id in fresh
+    ]
+    await refresh_summaries(conn, new_issue_facts, fresh)
     for stream in streams:
         seqs = [d.seq for d in deliveries if d.stream == stream]
         await advance_position(conn, stream, watermarks[stream], seqs)
@@ -228,22 +230,33 @@ def summary_row(issue_id: UUID, facts: list[IssueFact], last_seq: int) -> Row | 
     )
 
 
-async def refresh_summaries(conn: Conn, issue_ids: Collection[UUID]) -> None:
-    """Fold the stored facts of ``issue_ids`` again into their summaries."""
-    if not issue_ids:
+async def refresh_summaries(
+    conn: Conn, new_facts: Sequence[tuple[IssueFact, int]], new_ids: Collection[UUID]
+) -> None:
+    """Fold again the summaries of the issues with ``new_facts`` (each with its stream
+    sequence; ``new_ids`` their event ids): their earlier facts are read back, the new ones are
+    folded as they are (the whole fold, so any arrival order gives the same summary)."""
+    if not new_facts:
         return
-    cur = await conn.execute(
-        "SELECT * FROM issue_facts WHERE issue_id = ANY(%b)", (sorted(issue_ids),)
-    )
-    await _write_summaries(conn, await cur.fetchall())
-
-
-async def _write_summaries(conn: Conn, fact_rows: Sequence[dict[str, Any]]) -> int:
     facts: dict[UUID, list[IssueFact]] = {}
     last: dict[UUID, int] = {}
-    for r in fact_rows:
-        facts.setdefault(r["issue_id"], []).append(issue_fact(r))
-        last[r["issue_id"]] = max(last.get(r["issue_id"], 0), int(r["stream_seq"]))
+    for fact, seq in new_facts:
+        issue_id = UUID(fact.issue_id)
+        facts.setdefault(issue_id, []).append(fact)
+        last[issue_id] = max(last.get(issue_id, 0), seq)
+    cur = await conn.execute(
+        "SELECT * FROM issue_facts WHERE issue_id = ANY(%b) AND NOT event_id = ANY(%b)",
+        (sorted(facts), list(new_ids)),
+    )
+    for r in await cur.fetchall():
+        facts[r["issue_id"]].append(issue_fact(r))
+        last[r["issue_id"]] = max(last[r["issue_id"]], int(r["stream_seq"]))
+    await _write_summaries(conn, facts, last)
+
+
+async def _write_summaries(
+    conn: Conn, facts: dict[UUID, list[IssueFact]], last: dict[UUID, int]
+) -> int:
     rows = [
         row
         for issue_id in sorted(facts)
@@ -251,6 +264,17 @@ async def _write_summaries(conn: Conn, fact_rows: Sequence[dict[str, Any]]) -> i
     ]
     await insert_rows(conn, _SUMMARY_SQL, rows)
     return len(rows)
+
+
+def _facts_of_rows(
+    fact_rows: Sequence[dict[str, Any]],
+) -> tuple[dict[UUID, list[IssueFact]], dict[UUID, int]]:
+    facts: dict[UUID, list[IssueFact]] = {}
+    last: dict[UUID, int] = {}
+    for r in fact_rows:
+        facts.setdefault(r["issue_id"], []).append(issue_fact(r))
+        last[r["issue_id"]] = max(last.get(r["issue_id"], 0), int(r["stream_seq"]))
+    return facts, last
 
 
 SUMMARY_CHUNK = 20_000
@@ -271,7 +295,7 @@ async def summarise_all(pool: Pool) -> int:
             if not ids:
                 return written
             cur = await conn.execute("SELECT * FROM issue_facts WHERE issue_id = ANY(%b)", (ids,))
-            written += await _write_summaries(conn, await cur.fetchall())
+            written += await _write_summaries(conn, *_facts_of_rows(await cur.fetchall()))
             after = ids[-1]
 
 
@@ -290,22 +314,27 @@ async def summarise_if_pending(pool: Pool) -> None:
 
 # -- reading: what an edition or a rate report needs at a cutoff -------------------------------
 
+# One statement, so one snapshot: the issues whose summary decides their state at T are summed
+# per unit, and the ids of those whose facts must be folded instead (changed after T, facts beyond
+# the input position, or facts that do not fold) come back beside them (``refold``). In two
+# statements a batch committed in between could move an issue from the first set to the second:
+# counted twice.
 _COUNTS_SQL = """
 SELECT unit_id,
        count(*) AS reported,
        count(*) FILTER (WHERE state IN ('rectified', 'verified')) AS rectified,
        count(*) FILTER (WHERE state IN ('open', 'reopened') AND deadline < %(t)s) AS overdue,
        coalesce(sum(rework_count), 0) AS rework,
-       count(*) FILTER (WHERE on_time) AS on_time
+       count(*) FILTER (WHERE on_time) AS on_time,
+       NULL::uuid AS refold
 FROM issue_summaries
 WHERE state IS NOT NULL AND state <> 'void'
   AND reported_at <= %(t)s AND last_seq <= %(p)s
   AND (changed_until IS NULL OR changed_until <= %(t)s)
 GROUP BY unit_id
-"""
-# Everything the counts above leave out that may still count at T: fold their facts.
-_REFOLD_SQL = """
-SELECT issue_id FROM issue_summaries
+UNION ALL
+SELECT NULL, 0, 0, 0, 0, 0, issue_id
+FROM issue_summaries
 WHERE (state IS NULL OR last_seq > %(p)s OR changed_until > %(t)s)
   AND (reported_at IS NULL OR reported_at <= %(t)s)
 """
@@ -317,20 +346,21 @@ async def rates_at(conn: Conn, positions: dict[str, int], at: datetime) -> dict[
     facts are folded here (`merge_rates`). Equal to `unit_rates(issues_as_of(facts, at))`."""
     params = {"t": at, "p": positions.get("ISSUES", 0)}
     cur = await conn.execute(_COUNTS_SQL, params)
-    counted = {
-        r["unit_id"]: RateCounts(
-            reported=r["reported"],
-            rectified=r["rectified"],
-            overdue=r["overdue"],
-            rework=int(r["rework"]),
-            on_time=r["on_time"],
-        )
-        for r in await cur.fetchall()
-    }
-    cur = await conn.execute(_REFOLD_SQL, params)
-    refold = [r["issue_id"] for r in await cur.fetchall()]
+    counted: dict[str, RateCounts] = {}
+    refold: list[UUID] = []
+    for r in await cur.fetchall():
+        if r["refold"] is not None:
+            refold.append(r["refold"])
+        else:
+            counted[r["unit_id"]] = RateCounts(
+                reported=r["reported"],
+                rectified=r["rectified"],
+                overdue=r["overdue"],
+                rework=int(r["rework"]),
+                on_time=r["on_time"],
+            )
     facts: list[IssueFact] = []
-    if refold:
+    if refold:  # facts are append-only: any later read gives the same facts up to p
         cur = await conn.execute(
             "SELECT * FROM issue_facts WHERE issue_id = ANY(%b) AND stream_seq <= %s",
             (refold, params["p"]),

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
+import orjson
 
 from services.runtime.db import Conn
 
@@ -37,14 +37,29 @@ async def save_edition(
         ),
     )
     key = (message["year"], message["number"], message["revision"])
-    cur = conn.cursor()
-    async with cur.copy(f"COPY edition_units ({_UNIT_COLUMNS}) FROM STDIN") as copy:
-        for category, board in message["categories"].items():
-            red, black = set(board["red"]), set(board["black"])
-            for row in board["rows"]:
-                unit = row["unit_id"]
-                listed = "red" if unit in red else "black" if unit in black else None
-                await copy.write_row((*key, unit, category, listed, Jsonb(row)))
+    units: list[str] = []
+    categories: list[str] = []
+    listed: list[str | None] = []
+    rows: list[str] = []
+    for category, board in message["categories"].items():
+        red, black = set(board["red"]), set(board["black"])
+        for row in board["rows"]:
+            unit = row["unit_id"]
+            units.append(unit)
+            categories.append(category)
+            listed.append("red" if unit in red else "black" if unit in black else None)
+            rows.append(orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode())
+    # One statement over binary arrays: up to 10,000 rows without a round trip or a COPY row
+    # each. json keeps its text (migration 0005 says why it is json): keys sorted, so a row
+    # reads the same whether written at publication or by a rebuild from the stored payload.
+    await conn.execute(_UNIT_ROWS_SQL, (*key, units, categories, listed, rows))
+
+
+_UNIT_ROWS_SQL = f"""
+INSERT INTO edition_units ({_UNIT_COLUMNS})
+SELECT %s, %s, %s, unit_id, category, listed, row::json
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) AS u(unit_id, category, listed, row)
+"""
 
 
 def _content_and_envelope(message: dict[str, Any]) -> dict[str, Any]:

@@ -15,13 +15,25 @@ A batch subscriber (``Bus.batch_subscriber``) hands the whole fetch to `BatchApp
    dead-lettered at ``max_deliver``) while the others commit.
 
 ``apply`` must be all-or-nothing for a list and correct for a list of one; the consumer must be
-idempotent (a redelivered message is applied once: processed ids in the same transaction).
+idempotent (a redelivered message is applied once: processed ids, or rows keyed by the event id,
+in the same transaction).
+
+Pipelined: the handler decodes a batch, hands it to the applier's task and returns, so that
+FastStream fetches (and the handler decodes) the next batch while the database applies this one.
+On two cores this process and PostgreSQL then work at the same time instead of in turn
+(bench/ranking_edition.py: about a third more events per second). At most one batch waits while
+one is applied, batches are applied in the order they were fetched, and the consumer's
+``max_ack_pending`` covers the batches in hand (`Bus.stream_subscriber`). `drain`, run before
+the broker stops, applies and acks what was handed over; later batches are applied by the
+handler itself, which FastStream waits for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -74,10 +86,13 @@ class BatchApplier(Generic[T]):
         self._apply = apply
         self._dead_letters = dead_letters
         self._policy = policy
+        self._handed: asyncio.Queue[list[tuple[Msg, T]]] = asyncio.Queue(maxsize=1)
+        self._applier: asyncio.Task[None] | None = None
+        self._inline = False
 
     async def __call__(self, messages: Sequence[Msg]) -> None:
-        """Handle one fetched batch; never raises (each message is acked, nak'ed or
-        terminated here)."""
+        """Handle one fetched batch: decode it, then hand it over to be applied (or, once
+        draining, apply it here). Never raises: each message is acked, nak'ed or terminated."""
         valid: list[tuple[Msg, T]] = []
         for msg in messages:
             try:
@@ -86,6 +101,34 @@ class BatchApplier(Generic[T]):
                 await self._dead_letter(msg, _reason(exc))
         if not valid:
             return
+        if self._inline:
+            await self._apply_batch(valid)
+            return
+        if self._applier is None or self._applier.done():
+            self._applier = asyncio.create_task(self._apply_handed(), name=f"apply-{self.name}")
+        await self._handed.put(valid)
+
+    async def drain(self) -> None:
+        """Apply and ack every batch handed over; from now on the handler applies batches
+        itself (the broker's graceful stop waits for those)."""
+        self._inline = True
+        if self._applier is not None and not self._applier.done():
+            await self._handed.join()
+            self._applier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._applier
+
+    async def _apply_handed(self) -> None:
+        while True:
+            valid = await self._handed.get()
+            try:
+                await self._apply_batch(valid)
+            except Exception:  # _apply_batch handles every failure; this task must not end
+                log.exception("applying a batch failed", extra={"batch": self.name})
+            finally:
+                self._handed.task_done()
+
+    async def _apply_batch(self, valid: list[tuple[Msg, T]]) -> None:
         try:
             async with self._transaction() as conn:
                 await self._apply(conn, [item for _, item in valid])
@@ -115,9 +158,23 @@ class BatchApplier(Generic[T]):
                 await self._ack_all([msg])
 
     async def _ack_all(self, messages: list[Msg]) -> None:
-        await asyncio.gather(*(msg.ack() for msg in messages), return_exceptions=True)
+        # One after another: an ack is a publish into the client's buffer (no round trip), and
+        # a task per ack (gather) cost more than the acks themselves at 500 per batch.
+        handled: Counter[str] = Counter()
+        failed = 0
         for msg in messages:
-            metrics.HANDLED.labels(msg.subject).inc()
+            try:
+                await msg.ack()
+            except Exception:  # the connection dropped: redelivered after ack_wait, applied once
+                failed += 1
+            handled[msg.subject] += 1
+        if failed:
+            log.warning(
+                "acks failed; those messages come back after ack_wait and are applied once",
+                extra={"batch": self.name, "failed": failed},
+            )
+        for subject, count in handled.items():
+            metrics.HANDLED.labels(subject).inc(count)
 
     async def _retry(self, msg: Msg, exc: Exception) -> None:
         """The failure policy for a message whose application failed."""

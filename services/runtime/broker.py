@@ -155,9 +155,10 @@ class Bus:
                 # Our middleware decides when to give up; the server must never drop first.
                 max_deliver=-1,
                 deliver_policy=DeliverPolicy.ALL,
-                # FastStream runs a fetched batch concurrently: at most one batch in flight
-                # keeps the handlers within the database pool.
-                max_ack_pending=size,
+                # Per message: FastStream runs a fetched batch concurrently, and one batch in
+                # flight keeps the handlers within the database pool. Batches: one applied,
+                # one handed over and one being fetched (`batches.BatchApplier`).
+                max_ack_pending=size * 3 if batch else size,
             ),
             title=f"{spec.name}:{name}" if subject == ">" else f"{subject}:{name}",
             description=description,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from uuid import UUID
 
 from .db import Conn
@@ -22,31 +21,6 @@ async def first_delivery(
         (consumer, event_id, subject, stream_seq),
     )
     return cur.rowcount == 1
-
-
-async def first_deliveries(
-    conn: Conn, consumer: str, deliveries: Sequence[tuple[UUID, str, int | None]]
-) -> set[UUID]:
-    """`first_delivery` for many (event_id, subject, stream_seq) at once, in one statement:
-    the ids ``consumer`` had not applied yet, now recorded as applied. An id repeated inside
-    ``deliveries`` counts once (its first occurrence)."""
-    unique: dict[UUID, tuple[str, int | None]] = {}
-    for event_id, subject, seq in deliveries:
-        unique.setdefault(event_id, (subject, seq))
-    if not unique:
-        return set()
-    cur = await conn.execute(
-        "INSERT INTO processed_events (consumer, event_id, subject, stream_seq)"
-        " SELECT %s, e, s, q FROM unnest(%b::uuid[], %b::text[], %b::bigint[]) AS t(e, s, q)"
-        " ON CONFLICT DO NOTHING RETURNING event_id",
-        (
-            consumer,
-            list(unique),
-            [subject for subject, _ in unique.values()],
-            [seq for _, seq in unique.values()],
-        ),
-    )
-    return {row["event_id"] for row in await cur.fetchall()}
 
 
 async def prune_processed(conn: Conn, older_than_days: int) -> int:

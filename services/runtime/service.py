@@ -66,6 +66,8 @@ class ServiceRuntime:
         # Run at start after the migrations, before any message is consumed (e.g. a one-off
         # backfill a migration asked for).
         self.before_consuming: list[Callable[[Pool], Awaitable[None]]] = []
+        # Run at stop while the broker still runs, e.g. `BatchApplier.drain`.
+        self.before_stopping: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def tokens(self) -> TokenBook:
@@ -160,6 +162,8 @@ class ServiceRuntime:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._maintenance
+        for step in self.before_stopping:
+            await self._bounded("before stopping", step(), 20.0)
         # FastStream waits up to graceful_timeout (30 s) for handlers in flight.
         await self._bounded("broker", self.bus.broker.stop(), 40.0)
         if self._relay is not None:

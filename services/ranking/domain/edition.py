@@ -15,10 +15,10 @@ from datetime import datetime
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from services.ranking.domain.composite import composite_score, rate_component
+from services.ranking.domain.composite import CompositeWeights, rate_component
 from services.ranking.domain.instants import Month, edition_year, month_of, require_aware
 from services.ranking.domain.issues import IssueFact, issues_as_of
-from services.ranking.domain.lists import bottom_ranks, competition_ranks, red_and_black
+from services.ranking.domain.lists import red_and_black, standing
 from services.ranking.domain.rates import RateCounts, UnitRate, total_of, unit_rates
 from services.ranking.domain.rules import RankingRules
 from services.ranking.domain.scores import AssessmentScore, scores_as_of
@@ -28,8 +28,9 @@ __all__ = ["CategoryEdition", "EditionContent", "RankingRow", "compute_edition",
 
 
 @dataclass(frozen=True, kw_only=True)
-class RankingRow:
-    """One ranked unit in an edition.
+class RankingRow(RateCounts):
+    """One ranked unit in an edition, with its R3 counts (and so its ``rate`` and
+    ``on_time_rate``).
 
     ``rate`` is the unit's R3.3 rate whether or not it entered ``composite`` (R4.8 drops it from
     the composite below ``min_issues``); ``score``/``score_month`` are the R4.2 score used, if any.
@@ -41,15 +42,8 @@ class RankingRow:
     rank: int
     bottom_rank: int
     composite: Fraction
-    rate: Fraction | None
     score: Fraction | None
     score_month: Month | None
-    reported: int
-    rectified: int
-    overdue: int
-    rework: int
-    on_time: int
-    on_time_rate: Fraction | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,20 +147,20 @@ def _category_edition(
     chosen: dict[str, AssessmentScore],
     rules: RankingRules,
 ) -> CategoryEdition:
-    counts = {u.unit_id: rates.get(u.unit_id, UnitRate(unit_id=u.unit_id)) for u in units}
+    counts = {u.unit_id: rates.get(u.unit_id) or UnitRate(unit_id=u.unit_id) for u in units}
+    weights = CompositeWeights.of(rules)
     composites: dict[str, Fraction] = {}
     for unit in units:
         rate = counts[unit.unit_id]
         score = chosen.get(unit.unit_id)
-        s = composite_score(
+        s = weights.score(
             rate_component(rate.rate, rate.reported, rules),
             None if score is None else score.score,
-            rules,
         )
         if s is not None:  # R4.3: a unit with neither component is not ranked.
             composites[unit.unit_id] = s
-    top = competition_ranks(composites)
-    bottom = bottom_ranks(composites)
+    ranks = standing(composites)
+    top, bottom = ranks.top, ranks.bottom
     lists = red_and_black(
         composites,
         rules.red.for_category(category),
@@ -176,8 +170,7 @@ def _category_edition(
         bottom=bottom,
     )
     by_id = {u.unit_id: u for u in units}
-    # Ties are broken by unit_id only for presentation: they share the rank either way (R4.4).
-    order = sorted(composites, key=lambda u: (top[u], u))
+    order = ranks.order  # ties by unit_id, for presentation only (R4.4)
     rows = tuple(
         _row(by_id[u], counts[u], chosen.get(u), composites[u], top[u], bottom[u]) for u in order
     )
@@ -204,7 +197,6 @@ def _row(
         rank=rank,
         bottom_rank=bottom_rank,
         composite=composite,
-        rate=rate.rate,
         score=None if score is None else score.score,
         score_month=None if score is None else score.month,
         reported=rate.reported,
@@ -212,5 +204,4 @@ def _row(
         overdue=rate.overdue,
         rework=rate.rework,
         on_time=rate.on_time,
-        on_time_rate=rate.on_time_rate,
     )

@@ -57,6 +57,14 @@ _STATE_AFTER = {
 }
 
 
+# What each kind of fact must carry (IssueFact).
+_NEEDS = {
+    IssueKind.REPORTED: ("unit_id", "reported_at", "deadline"),
+    IssueKind.TRANSFERRED: ("unit_id",),
+    IssueKind.EXTENDED: ("deadline",),
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class IssueFact:
     """One `issues.v1.*` event.
@@ -75,16 +83,12 @@ class IssueFact:
 
     def __post_init__(self) -> None:
         # Plain strings from decoded JSON become members; the fold compares them by identity.
-        object.__setattr__(self, "kind", IssueKind(self.kind))
+        if type(self.kind) is not IssueKind:
+            object.__setattr__(self, "kind", IssueKind(self.kind))
         require_aware(self.occurred_at, "occurred_at")
         if self.aggregate_version < 1:
             raise ValueError(f"aggregate_version starts at 1, got {self.aggregate_version}")
-        needs = {
-            IssueKind.REPORTED: ("unit_id", "reported_at", "deadline"),
-            IssueKind.TRANSFERRED: ("unit_id",),
-            IssueKind.EXTENDED: ("deadline",),
-        }.get(self.kind, ())
-        for name in needs:
+        for name in _NEEDS.get(self.kind, ()):
             if getattr(self, name) is None:
                 raise ValueError(f"{self.kind} fact for issue {self.issue_id} needs {name}")
         for name in ("reported_at", "deadline"):
@@ -135,7 +139,15 @@ def issue_as_of(facts: Iterable[IssueFact], at: datetime) -> IssueSnapshot | Non
       at ``at``. The published ``overdue`` events are notices and are not needed for this.
     """
     require_aware(at, "at")
-    unique = dedupe(facts, lambda f: (f.issue_id, f.aggregate_version), "issue")
+    return _as_of(_unique(facts), at)
+
+
+def _unique(facts: Iterable[IssueFact]) -> list[IssueFact]:
+    return dedupe(facts, lambda f: (f.issue_id, f.aggregate_version), "issue")
+
+
+def _as_of(unique: list[IssueFact], at: datetime) -> IssueSnapshot | None:
+    """`issue_as_of` of facts already free of repeats."""
     reports = [f for f in unique if f.kind is IssueKind.REPORTED]
     if not reports:
         return None
@@ -239,14 +251,14 @@ def issue_summary(facts: Iterable[IssueFact]) -> IssueSummary | None:
 
     Raises ValueError like `issue_as_of` for facts that do not fold (two reports, conflicting
     facts under one version)."""
-    unique = dedupe(facts, lambda f: (f.issue_id, f.aggregate_version), "issue")
+    unique = _unique(facts)
     changes = [f.occurred_at for f in unique if f.kind is not IssueKind.REPORTED]
     changed_until = max(changes, default=None)
     reports = [f.reported_at for f in unique if f.kind is IssueKind.REPORTED and f.reported_at]
     if not reports:
         return None
     latest = max([*reports, *changes])
-    final = issue_as_of(unique, latest)
+    final = _as_of(unique, latest)
     if final is None:  # pragma: no cover - a report at or before ``latest`` always folds
         return None
     return IssueSummary(final=final, changed_until=changed_until)

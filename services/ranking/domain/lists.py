@@ -6,33 +6,74 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["Lists", "bottom_ranks", "competition_ranks", "red_and_black"]
+__all__ = ["Lists", "Standing", "bottom_ranks", "competition_ranks", "red_and_black", "standing"]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """R4.4 for one category's ranked units: each unit's rank from the top and from the bottom
+    (ties sharing, competition style), and the units in rank order (ties by unit id, for
+    presentation only: they share the rank either way)."""
+
+    top: dict[str, int]
+    bottom: dict[str, int]
+    order: list[str]
+
+
+def standing(scores: Mapping[str, Fraction]) -> Standing:
+    """R4.4: ranks by ``s`` descending (1, 2, 2, 4) and counted from the bottom (``s``
+    ascending), from one sort.
+
+    A unit's rank is 1 + the number of units scoring strictly higher, its bottom rank 1 + the
+    number scoring strictly lower: competition ranking by definition, so the order units are
+    given in is irrelevant."""
+    tied = _tied_groups(scores)
+    count = len(scores)
+    top: dict[str, int] = {}
+    bottom: dict[str, int] = {}
+    order: list[str] = []
+    below = 0
+    for units in tied:
+        above = count - below - len(units)
+        for unit_id in units:
+            top[unit_id], bottom[unit_id] = above + 1, below + 1
+        below += len(units)
+    for units in reversed(tied):
+        order.extend(units)
+    return Standing(top=top, bottom=bottom, order=order)
 
 
 def competition_ranks(scores: Mapping[str, Fraction]) -> dict[str, int]:
-    """R4.4: rank by ``s`` descending, equal scores sharing a rank (1, 2, 2, 4).
-
-    A unit's rank is 1 + the number of units scoring strictly higher, which is competition
-    ranking by definition and needs no tie-breaker, so the order units are given in is irrelevant.
-    """
-    return _ranks(scores, higher_first=True)
+    """R4.4: rank by ``s`` descending, equal scores sharing a rank (1, 2, 2, 4)."""
+    return standing(scores).top
 
 
 def bottom_ranks(scores: Mapping[str, Fraction]) -> dict[str, int]:
     """R4.4: rank counted from the bottom (``s`` ascending, ties sharing), for "bottom N"."""
-    return _ranks(scores, higher_first=False)
+    return standing(scores).bottom
 
 
-def _ranks(scores: Mapping[str, Fraction], *, higher_first: bool) -> dict[str, int]:
-    # 1 + how many units come strictly before s: the position of s's first occurrence in the
-    # sorted scores (one sort, then a dict lookup per unit: 10,000 units in milliseconds).
-    # Sorted by the float first (rounding is monotonic, so unequal floats order exactly as the
-    # fractions do; equal floats fall back to the exact comparison): still exact, R4.3.
-    first_at: dict[Fraction, int] = {}
-    ordered = sorted(scores.values(), key=lambda s: (float(s), s), reverse=higher_first)
-    for position, s in enumerate(ordered, 1):
-        first_at.setdefault(s, position)
-    return {unit_id: first_at[s] for unit_id, s in scores.items()}
+def _tied_groups(scores: Mapping[str, Fraction]) -> list[list[str]]:
+    """The unit ids grouped by equal ``s`` (each group sorted), groups in ascending ``s``.
+
+    Exactly (R4.3): equal scores are found by their reduced numerator and denominator, and the
+    distinct scores are sorted by their float (int / int rounds correctly, so rounding is
+    monotonic: unequal floats order as the fractions do) with the rare run of equal floats put
+    in exact order. 10,000 units in a few milliseconds, where comparing fractions took ~0.3 s."""
+    by_value: dict[tuple[int, int], list[str]] = {}
+    for unit_id, s in scores.items():
+        by_value.setdefault((s.numerator, s.denominator), []).append(unit_id)
+    values = sorted(by_value, key=lambda v: v[0] / v[1])
+    start = 0
+    while start < len(values):
+        end = start + 1
+        approx = values[start][0] / values[start][1]
+        while end < len(values) and values[end][0] / values[end][1] == approx:
+            end += 1
+        if end - start > 1:
+            values[start:end] = sorted(values[start:end], key=lambda v: Fraction(*v))
+        start = end
+    return [sorted(by_value[value]) for value in values]
 
 
 @dataclass(frozen=True)

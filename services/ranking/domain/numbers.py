@@ -10,8 +10,17 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from fractions import Fraction
+from math import gcd
 
-__all__ = ["as_fraction", "display", "display_percent", "exact", "parse_exact"]
+__all__ = [
+    "as_fraction",
+    "display",
+    "display_percent",
+    "exact",
+    "exact_ratio",
+    "parse_exact",
+    "percent_of",
+]
 
 _EXACT = re.compile(r"^(-?[0-9]+)/([1-9][0-9]*)$")
 
@@ -50,6 +59,15 @@ def exact(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
+def exact_ratio(part: int, whole: int) -> str:
+    """`exact` of ``part / whole`` (``whole`` > 0), straight from the counts: an edition writes
+    tens of thousands of rates, and building a `Fraction` for each costs more than the rest."""
+    if whole <= 0:
+        raise ValueError(f"a ratio needs a positive whole, got {whole}")
+    common = gcd(part, whole)
+    return f"{part // common}/{whole // common}"
+
+
 def parse_exact(text: str) -> Fraction:
     """Inverse of `exact`: read a ``"n/d"`` string, insisting that it is the canonical form (R7)."""
     match = _EXACT.match(text)
@@ -79,6 +97,13 @@ def display_percent(rate: Fraction) -> str:
     if not isinstance(rate, Fraction):
         raise TypeError(f"Fraction expected, got {type(rate).__name__}")
     return _display(rate.numerator * 100, rate.denominator)  # rate * 100, without a new Fraction
+
+
+def percent_of(part: int, whole: int) -> str:
+    """`display_percent` of ``part / whole`` (``whole`` > 0), straight from the counts."""
+    if whole <= 0:
+        raise ValueError(f"a ratio needs a positive whole, got {whole}")
+    return _display(part * 100, whole)
 
 
 def _display(numerator: int, denominator: int) -> str:

@@ -15,7 +15,7 @@ from fractions import Fraction
 from services.ranking.domain.canonical import canonical_json
 from services.ranking.domain.edition import CategoryEdition, EditionContent, RankingRow
 from services.ranking.domain.instants import require_aware
-from services.ranking.domain.numbers import display, display_percent, exact
+from services.ranking.domain.numbers import display, exact, exact_ratio, percent_of
 from services.ranking.domain.rates import RateCounts
 
 __all__ = [
@@ -44,9 +44,12 @@ def _number(value: Fraction) -> dict[str, str]:
     return {"exact": exact(value), "display": display(value)}
 
 
-def _rate(value: Fraction | None) -> dict[str, str] | None:
-    # R7 for rates: exact is the fraction itself, display the percentage ("3107/3440", "90.32").
-    return None if value is None else {"exact": exact(value), "display": display_percent(value)}
+def _rate(part: int, whole: int) -> dict[str, str] | None:
+    # R7 for rates: exact is the fraction itself, display the percentage ("3107/3440", "90.32");
+    # undefined (None) with nothing reported (R3.3).
+    if not whole:
+        return None
+    return {"exact": exact_ratio(part, whole), "display": percent_of(part, whole)}
 
 
 def counts_payload(counts: RateCounts) -> dict[str, object]:
@@ -54,11 +57,11 @@ def counts_payload(counts: RateCounts) -> dict[str, object]:
     return {
         "reported": counts.reported,
         "rectified": counts.rectified,
-        "rate": _rate(counts.rate),
+        "rate": _rate(counts.rectified, counts.reported),
         "overdue": counts.overdue,
         "rework": counts.rework,
         "on_time": counts.on_time,
-        "on_time_rate": _rate(counts.on_time_rate),
+        "on_time_rate": _rate(counts.on_time, counts.reported),
     }
 
 
@@ -75,15 +78,7 @@ def _row(row: RankingRow) -> dict[str, object]:
         "bottom_rank": row.bottom_rank,
         "composite": _number(row.composite),
         "score": score,
-        **counts_payload(
-            RateCounts(
-                reported=row.reported,
-                rectified=row.rectified,
-                overdue=row.overdue,
-                rework=row.rework,
-                on_time=row.on_time,
-            )
-        ),
+        **counts_payload(row),
     }
 
 

@@ -121,7 +121,11 @@ def merge_rates(
 
 def total_of(rates: Iterable[RateCounts]) -> RateCounts:
     """R3.4: campaign-wide counts as the sum of every unit's (inactive and unknown units too)."""
-    total = RateCounts()
-    for rate in rates:
-        total = total.plus(rate)
-    return total
+    every = list(rates)
+    return RateCounts(
+        reported=sum(r.reported for r in every),
+        rectified=sum(r.rectified for r in every),
+        overdue=sum(r.overdue for r in every),
+        rework=sum(r.rework for r in every),
+        on_time=sum(r.on_time for r in every),
+    )

@@ -62,8 +62,9 @@ class UnitFact:
     def __post_init__(self) -> None:
         # Callers decoding JSON may pass plain strings; folding compares enum members by
         # identity, so normalise here (an unknown value raises ValueError).
-        object.__setattr__(self, "kind", UnitEventKind(self.kind))
-        if self.category is not None:
+        if type(self.kind) is not UnitEventKind:
+            object.__setattr__(self, "kind", UnitEventKind(self.kind))
+        if self.category is not None and type(self.category) is not Category:
             object.__setattr__(self, "category", Category(self.category))
         require_aware(self.occurred_at, "occurred_at")
         if self.aggregate_version < 1:
@@ -109,7 +110,9 @@ def unit_as_of(facts: Iterable[UnitFact], at: datetime) -> dict[str, UnitSnapsho
             by_unit.setdefault(fact.unit_id, []).append(fact)
     snapshots: dict[str, UnitSnapshot] = {}
     for unit_id in sorted(by_unit):
-        ordered = sorted(by_unit[unit_id], key=lambda f: (f.occurred_at, f.aggregate_version))
+        ordered = by_unit[unit_id]
+        if len(ordered) > 1:  # most units have only their registration
+            ordered.sort(key=lambda f: (f.occurred_at, f.aggregate_version))
         snapshot = _fold(ordered)
         if snapshot is not None:
             snapshots[unit_id] = snapshot

@@ -1,9 +1,11 @@
 from fractions import Fraction
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from services.ranking.domain.composite import composite_score, rate_component
-from services.ranking.domain.lists import bottom_ranks, competition_ranks, red_and_black
+from services.ranking.domain.lists import bottom_ranks, competition_ranks, red_and_black, standing
 from services.ranking.domain.rules import RankingRules
 
 RULES = RankingRules(version="v1")
@@ -100,3 +102,53 @@ def test_zero_sized_lists_are_empty() -> None:
 def test_invalid_rules_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
         RankingRules(**{"version": "v1", **kwargs})  # type: ignore[arg-type]
+
+
+def _composite_by_the_formula(
+    rate: Fraction | None, score: Fraction | None, rules: RankingRules
+) -> Fraction | None:
+    # R4.3 exactly as written, term by term.
+    terms = []
+    if rate is not None and rules.w_r > 0:
+        terms.append((rules.w_r, rate))
+    if score is not None and rules.w_a > 0:
+        terms.append((rules.w_a, score / 100))
+    if not terms:
+        return None
+    return 100 * sum((w * v for w, v in terms), F(0)) / sum((w for w, _ in terms), F(0))
+
+
+_weights = st.fractions(min_value=0, max_value=10, max_denominator=50)
+
+
+@given(
+    rate=st.none() | st.fractions(min_value=0, max_value=1, max_denominator=5000),
+    score=st.none() | st.fractions(min_value=0, max_value=100, max_denominator=10_000),
+    w_r=_weights,
+    w_a=_weights,
+)
+def test_composite_equals_the_r4_3_formula_for_any_weights_and_components(
+    rate: Fraction | None, score: Fraction | None, w_r: Fraction, w_a: Fraction
+) -> None:
+    # R4.3: the integer rearrangement gives exactly the formula's value (or None).
+    assume(w_r > 0 or w_a > 0)
+    rules = RankingRules(version="x", w_r=w_r, w_a=w_a)
+    assert composite_score(rate, score, rules) == _composite_by_the_formula(rate, score, rules)
+
+
+@given(
+    st.dictionaries(
+        st.text("abcdefgh", min_size=1, max_size=3),
+        # Near-equal values too: 1/3 and 33333333333333333/100000000000000000 share a float.
+        st.sampled_from([F(1, 3), F(33333333333333333, 10**17), F(2, 6) + F(1, 10**30)])
+        | st.fractions(min_value=0, max_value=100, max_denominator=7),
+        max_size=30,
+    )
+)
+def test_standing_is_competition_ranking_by_definition(scores: dict[str, Fraction]) -> None:
+    # R4.4: rank = 1 + how many score strictly higher; bottom rank = 1 + how many strictly
+    # lower; order by rank, ties by unit id.
+    ranks = standing(scores)
+    assert ranks.top == {u: 1 + sum(t > s for t in scores.values()) for u, s in scores.items()}
+    assert ranks.bottom == {u: 1 + sum(t < s for t in scores.values()) for u, s in scores.items()}
+    assert ranks.order == sorted(scores, key=lambda u: (ranks.top[u], u))

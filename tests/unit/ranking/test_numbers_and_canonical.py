@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 from fractions import Fraction
 
@@ -11,7 +12,9 @@ from services.ranking.domain.numbers import (
     display,
     display_percent,
     exact,
+    exact_ratio,
     parse_exact,
+    percent_of,
 )
 
 
@@ -96,3 +99,42 @@ def test_canonical_json_refuses_floats_and_non_json_values(bad: object) -> None:
     # R7: exact values must travel as strings, never floats.
     with pytest.raises(TypeError):
         canonical_json(bad)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(_json_values)
+def test_canonical_json_writes_exactly_the_bytes_of_the_json_module_definition(
+    value: object,
+) -> None:
+    # R7: editions are compared byte for byte with what was published, so the fast writer must
+    # give the bytes of the definition for every value: escapes, non-BMP keys, big integers.
+    reference = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        expected = reference.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not UTF-8, refused by both
+        with pytest.raises((TypeError, ValueError)):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+def test_canonical_json_writes_integers_beyond_64_bits_as_json_does() -> None:
+    assert canonical_json({"n": 2**70, "m": -(2**64)}) == (
+        b'{"m":-18446744073709551616,"n":1180591620717411303424}'
+    )
+
+
+@given(part=st.integers(min_value=0, max_value=10**6), whole=st.integers(1, 10**6))
+def test_ratio_strings_from_counts_equal_those_of_the_fraction(part: int, whole: int) -> None:
+    # R3.3/R7: the rate written from the counts is the reduced fraction and its percentage.
+    rate = Fraction(part, whole)
+    assert (exact_ratio(part, whole), percent_of(part, whole)) == (
+        exact(rate),
+        display_percent(rate),
+    )
