@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from services.contracts.ranking import MAX_UNITS, EditionPublished, RatesPublished
+from services.contracts.ranking import EditionPublished, RatesPublished
 from services.runtime.http import DomainConflict
 from services.runtime.outbox import stage_raw
 from services.runtime.service import ServiceRuntime
@@ -27,11 +27,11 @@ from .domain.rates import UnitRate
 from .domain.rules import RankingRules
 from .domain.scores import AssessmentScore
 from .domain.units import UnitFact
+from .edition_messages import edition_envelope, rates_message
 from .progress import behind, wait_caught_up
 from .projection import directory_and_scores, input_positions, rates_at
 
 log = logging.getLogger(__name__)
-PRODUCER = "ranking"
 _PUBLISH_LOCK = 0x52414E4B  # serialises publication across replicas ("RANK")
 CATCH_UP_SECONDS = 10.0
 
@@ -74,6 +74,15 @@ class ProjectionBehind(DomainConflict):
         self.ends, self.missing = ends, missing
 
 
+class Inputs(NamedTuple):
+    """What `EditionsService._inputs` read (R7: all of it up to ``positions``)."""
+
+    positions: dict[str, int]
+    units: list[UnitFact]
+    scores: list[AssessmentScore]
+    rates: dict[str, UnitRate]
+
+
 @dataclass
 class EditionsService:
     """Computes, previews and publishes editions; numbers and revisions per R4.1."""
@@ -87,37 +96,42 @@ class EditionsService:
     catch_up_seconds: float = CATCH_UP_SECONDS
     _publishing: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
-    async def _compute(self, cutoff: datetime) -> tuple[EditionContent, dict[str, int]]:
-        """The edition at ``cutoff`` from the facts up to the input positions read first.
+    async def _inputs(self, at: datetime) -> Inputs:
+        """Everything an edition or a rate report at ``at`` is computed from: the input
+        positions, read first, and the unit directory, scores and rate counts up to them.
 
-        The unit directory and the rate counts are read on two connections at once: the
-        database counts a million issues while the directory is folded here. Both read only
-        facts up to the positions, which later batches never change (facts are append-only and
-        the counts are one statement, `projection.rates_at`), so the two reads agree. Each read
-        borrows its own connection and gives it back: nothing waits for a second connection
-        while holding one (see `_publish` for the one that does)."""
+        The directory and the counts are read on two connections at once: the database counts
+        a million issues while the directory is folded here. Both read only facts up to the
+        positions, which later batches never change (facts are append-only and the counts are
+        one statement, `projection.rates_at`), so the two reads agree. Each read borrows its
+        own connection and gives it back: nothing waits for a second connection while holding
+        one (see `_publish` for the one that does)."""
         pool = self.runtime.pool
         async with pool.connection() as conn:
             positions = await input_positions(conn)
 
         async def directory() -> tuple[list[UnitFact], list[AssessmentScore]]:
             async with pool.connection() as conn:
-                return await directory_and_scores(conn, positions, cutoff)
+                return await directory_and_scores(conn, positions, at)
 
         async def counts() -> dict[str, UnitRate]:
             async with pool.connection() as conn:
-                return await rates_at(conn, positions, cutoff)
+                return await rates_at(conn, positions, at)
 
         (units, scores), rates = await asyncio.gather(directory(), counts())
+        return Inputs(positions, units, scores, rates)
+
+    async def _compute(self, cutoff: datetime) -> tuple[EditionContent, dict[str, int]]:
+        inputs = await self._inputs(cutoff)
         content = rank_edition(
             cutoff=cutoff,
             rules=self.rules,
             tz=self.tz,
-            unit_facts=units,
-            rates=rates,
-            scores=scores,
+            unit_facts=inputs.units,
+            rates=inputs.rates,
+            scores=inputs.scores,
         )
-        return content, positions
+        return content, inputs.positions
 
     async def preview(self, cutoff: datetime) -> dict[str, Any]:
         """R4.1 dry run: the edition as it would be published now, without publishing it.
@@ -143,11 +157,9 @@ class EditionsService:
 
     async def rates(self, at: datetime) -> dict[str, Any]:
         """R3: every unit's rates as of ``at``, from the facts applied so far."""
-        async with self.runtime.pool.connection() as conn:
-            positions = await input_positions(conn)
-            units, _ = await directory_and_scores(conn, positions, at)
-            rates = await rates_at(conn, positions, at)
-        return {**rate_report_of(at, units, rates), "input_positions": positions}
+        inputs = await self._inputs(at)
+        report = rate_report_of(at, inputs.units, inputs.rates)
+        return {**report, "input_positions": inputs.positions}
 
     async def publish(
         self, cutoff: datetime, *, scheduled: bool = False, force: bool = False
@@ -216,11 +228,12 @@ class EditionsService:
                 number, revision = await store.next_number(conn, content.year), 1
             published_at = self.now()
             body = edition_payload(computed, number, revision, positions, published_at)
-            message = {**_envelope(self.new_id(), content.year, number, revision, published_at)}
+            message = edition_envelope(self.new_id(), content.year, number, revision, published_at)
             message.update(body)
             payload = canonical_json(message)
-            # The contract holds for the very bytes published, or nothing is saved.
-            EditionPublished.model_validate_json(payload)
+            # The contract holds for the very bytes published, or nothing is saved (strict: our
+            # own JSON has no string that merely looks like a number or a flag).
+            EditionPublished.model_validate_json(payload, strict=True)
             await store.save_edition(conn, message, payload, digest)
             if scheduled:
                 await store.claim_scheduled(conn, cutoff, content.year, number)
@@ -248,20 +261,6 @@ class EditionsService:
         return {"unit_id": unit_id, "editions": [unit_history_entry(r) for r in rows]}
 
 
-def _envelope(
-    event_id: UUID, year: int, number: int, revision: int, at: datetime
-) -> dict[str, Any]:
-    return {
-        "event_id": str(event_id),
-        "type": EditionPublished.SUBJECT,
-        "schema": 1,
-        "occurred_at": instant_text(at),
-        "producer": PRODUCER,
-        "aggregate_id": f"edition-{year}-{number}",
-        "aggregate_version": revision,
-    }
-
-
 def unit_history_entry(row: dict[str, Any]) -> dict[str, Any]:
     """One edition of a unit's history: where it stood and on which list."""
     ranked = row["row"]
@@ -280,55 +279,3 @@ def unit_history_entry(row: dict[str, Any]) -> dict[str, Any]:
 
 def _stored(row: dict[str, Any]) -> dict[str, Any]:
     return {**json.loads(bytes(row["payload"])), "created": False}
-
-
-def rates_message(edition: dict[str, Any], event_id: UUID, at: datetime) -> dict[str, Any]:
-    """R3.5: the weekly rate report for every ranked unit, from the edition's rows.
-
-    A projection of an edition already validated against its contract, so it is not validated
-    again here (~0.15 s at 10,000 units); tests/unit/ranking/test_rates_message.py checks that
-    it always satisfies `RatesPublished`. The one bound an edition does not imply is checked
-    here: the report lists every category's units in one list."""
-    units = []
-    for category, board in edition["categories"].items():
-        for row in board["rows"]:
-            units.append(
-                {
-                    "unit_id": row["unit_id"],
-                    "name": row["name"],
-                    "category": category,
-                    "rank": row["rank"],
-                    **{
-                        k: row[k]
-                        for k in (
-                            "reported",
-                            "rectified",
-                            "rate",
-                            "overdue",
-                            "rework",
-                            "on_time",
-                            "on_time_rate",
-                        )
-                    },
-                }
-            )
-    message = {
-        "event_id": str(event_id),
-        "type": RatesPublished.SUBJECT,
-        "schema": 1,
-        "occurred_at": instant_text(at),
-        "producer": PRODUCER,
-        "aggregate_id": edition["aggregate_id"],
-        "aggregate_version": edition["revision"],
-        "year": edition["year"],
-        "number": edition["number"],
-        "revision": edition["revision"],
-        "cutoff": edition["cutoff"],
-        "rule_version": edition["rule_version"],
-        "units": units,
-    }
-    if len(units) > MAX_UNITS:
-        raise ValueError(
-            f"the rate report would list {len(units)} units; its contract allows {MAX_UNITS}"
-        )
-    return message
