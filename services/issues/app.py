@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -39,6 +40,17 @@ PUBLISHES = (
     wire.DeadlineExtended,
     wire.ExtensionRefused,
 )
+
+
+def settle_heap() -> None:
+    """Take what the process has made by the time it serves (modules, models, routes, the
+    runtime: about 100,000 objects, all living as long as the process) out of the garbage
+    collector's reach, after freeing what is garbage already.
+
+    Each full collection otherwise walks them all while every request in flight waits:
+    measured 75-90 ms, which set the intake's p99; with them frozen, about 6 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def build(settings: IssuesSettings | None = None) -> tuple[FastAPI, ServiceRuntime]:
@@ -86,6 +98,7 @@ def build(settings: IssuesSettings | None = None) -> tuple[FastAPI, ServiceRunti
         async with runtime_lifespan(app):
             if settings.scheduler_enabled:
                 scheduler.start()
+            settle_heap()
             try:
                 yield
             finally:

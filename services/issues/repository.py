@@ -53,10 +53,13 @@ async def load_units_with_children(conn: Conn, unit_ids: Iterable[str | None]) -
     return {row["unit_id"]: _unit(row) for row in await cur.fetchall()}
 
 
+_UNIT_FOR_REPORT = "SELECT * FROM units WHERE unit_id = %s FOR SHARE"
+
+
 async def unit_for_report(conn: Conn, unit_id: str) -> Unit | None:
     """The unit an issue is given to, share-locked so that it cannot be deactivated until the
     report commits (R1.3), without making concurrent reports for it wait on each other."""
-    cur = await conn.execute("SELECT * FROM units WHERE unit_id = %s FOR SHARE", (unit_id,))
+    cur = await conn.execute(_UNIT_FOR_REPORT, (unit_id,))
     row = await cur.fetchone()
     return None if row is None else _unit(row)
 
@@ -117,17 +120,31 @@ async def list_units(conn: Conn) -> list[dict[str, Any]]:
 # -- issues ----------------------------------------------------------------------------------
 
 
+_NEXT_NUMBER = (
+    "INSERT INTO issue_numbers (year, last) VALUES (%s, 1)"
+    " ON CONFLICT (year) DO UPDATE SET last = issue_numbers.last + 1 RETURNING last"
+)
+
+
 async def next_number_seq(conn: Conn, year: int) -> int:
     """R2.1: the next gap-free sequence number of ``year``; the row lock serialises concurrent
     reports (also across replicas) and a rollback returns the number."""
-    cur = await conn.execute(
-        "INSERT INTO issue_numbers (year, last) VALUES (%s, 1)"
-        " ON CONFLICT (year) DO UPDATE SET last = issue_numbers.last + 1 RETURNING last",
-        (year,),
-    )
+    cur = await conn.execute(_NEXT_NUMBER, (year,))
     row = await cur.fetchone()
     assert row is not None
     return int(row["last"])
+
+
+async def unit_and_next_number(conn: Conn, unit_id: str, year: int) -> tuple[Unit | None, int]:
+    """``unit_for_report`` and then ``next_number_seq``, both sent before either answer is
+    read: on a connection in pipeline mode, one round trip. The server still takes the unit's
+    share lock first and the year's counter only after it, so the counter is held no longer;
+    a report for an unknown unit rolls back and so gives its number back."""
+    units = await conn.execute(_UNIT_FOR_REPORT, (unit_id,))
+    numbers = await conn.execute(_NEXT_NUMBER, (year,))
+    unit, number = await units.fetchone(), await numbers.fetchone()
+    assert number is not None
+    return (None if unit is None else _unit(unit)), int(number["last"])
 
 
 def _details_json(details: IssueDetails) -> dict[str, Any]:
@@ -257,6 +274,11 @@ async def update_issue(conn: Conn, issue: Issue) -> None:
         raise RuntimeError(f"issue {issue.issue_id} changed concurrently")
 
 
+def _history_json(data: Any) -> str:
+    # Instants, UUIDs and other non-JSON values of a history entry are stored as their str().
+    return json.dumps(data, default=str)
+
+
 async def append_history(
     conn: Conn, issue: Issue, kind: str, actor: str, data: dict[str, Any]
 ) -> None:
@@ -269,7 +291,7 @@ async def append_history(
             kind,
             actor,
             issue.updated_at,
-            Jsonb(json.loads(json.dumps(data, default=str))),
+            Jsonb(data, dumps=_history_json),
         ),
     )
 

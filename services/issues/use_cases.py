@@ -67,10 +67,14 @@ class IssuesService:
 
         The year's number counter is locked last, just before the writes, so that concurrent
         reports (from any replica) queue on it for as short a time as possible; a rollback
-        gives the number back, so numbers stay gap-free.
+        gives the number back, so numbers stay gap-free. In pipeline mode the statements whose
+        answers are not needed yet travel together (the counter with the unit, the three writes
+        with each other): BEGIN, two round trips and COMMIT, and the counter is held for one
+        round trip and the COMMIT.
         """
         at = self.now()
-        async with self.runtime.transaction() as conn:
+        year = numbering_year(at)
+        async with self.runtime.transaction() as conn, conn.pipeline():
             if data.request_id is not None:
                 # Two deliveries of one request may race: the second waits for the first.
                 await conn.execute(
@@ -79,11 +83,9 @@ class IssuesService:
                 existing = await repo.issue_for_request(conn, data.request_id)
                 if existing is not None:  # a retried request: same answer, nothing new
                     return repo.issue_view(existing)
-            unit = await repo.unit_for_report(conn, data.unit_id)
+            unit, seq = await repo.unit_and_next_number(conn, data.unit_id, year)
             if unit is None:
                 raise UnknownUnit(data.unit_id)
-            year = numbering_year(at)
-            seq = await repo.next_number_seq(conn, year)
             number = issue_number(self.number_prefix, year, seq)
             issue, event = lifecycle.report(**self._report_args(data, unit, at, number))
             await repo.insert_issue(conn, issue, data.request_id)
