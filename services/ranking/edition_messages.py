@@ -9,6 +9,7 @@ from uuid import UUID
 
 from services.contracts.ranking import MAX_UNITS, EditionPublished, RatesPublished
 
+from .domain.canonical import canonical_json
 from .domain.payload import instant_text
 
 PRODUCER = "ranking"
@@ -26,6 +27,26 @@ def edition_envelope(
         "aggregate_id": f"edition-{year}-{number}",
         "aggregate_version": revision,
     }
+
+
+def check_edition(message: dict[str, Any]) -> None:
+    """R4.1: the edition's contract, checked before anything is saved, on all of the message
+    but its ranked rows (strict: our JSON has no string that merely looks like a number).
+
+    The rows are produced by `payload.content_payload` from facts validated on the way in, and
+    tests/unit/ranking/test_rates_message.py checks that the edition of any generated campaign
+    satisfies `EditionPublished` whole; validating 10,000 rows again at each publication cost a
+    third of it. The one bound the rows could break by their number alone is checked here."""
+    boards = message["categories"]
+    for category, board in boards.items():
+        if len(board["rows"]) > MAX_UNITS:
+            raise ValueError(
+                f"the edition would rank {len(board['rows'])} {category} units;"
+                f" its contract allows {MAX_UNITS}"
+            )
+    without_rows = {name: {**board, "rows": []} for name, board in boards.items()}
+    outline = canonical_json({**message, "categories": without_rows})
+    EditionPublished.model_validate_json(outline, strict=True)
 
 
 def rates_message(edition: dict[str, Any], event_id: UUID, at: datetime) -> dict[str, Any]:
