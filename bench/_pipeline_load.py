@@ -18,15 +18,17 @@ import nats
 import nats.errors
 import psycopg
 
+from bench._events import synthetic_events
 from bench._pacing import IN_FLIGHT, closed_loop, paced
 from bench._ranking_watch import caught_up, until, watch
 from bench._stack import Services, fresh_database, sample_every
 from services.runtime import embedded
 
 MAX_ISSUES = 1_000
-RATE = 1000.0  # rectifications per second asked for (the issue's load)
+RATE = 1000.0  # events per second asked for (the issue's load)
 SUSTAINED = 0.5  # of the best rate reached, when the machine cannot keep the issue's
 RAW_MESSAGES = 300
+RAW_MESSAGES_MAX = 3_000
 CLIENTS = 20
 EVIDENCE = {"evidence": ["https://photos.example/after.jpg"]}
 BODY = {
@@ -49,6 +51,14 @@ class Phase:
     e2e_ms: list[float] = field(default_factory=list)  # 2xx -> reflected (0 if it was first)
     http_ms: list[float] = field(default_factory=list)
     early: int = 0  # reflected before the client had read the 2xx
+    beside: float = 0.0  # synthetic issue events per second asked for on ISSUES meanwhile
+    beside_sent: int = 0
+    beside_reached: float = 0.0  # per second, over the phase
+
+    @property
+    def events_per_s(self) -> float:
+        """What the pipeline carried: the rectifications over HTTP and the events beside them."""
+        return self.reached + self.beside_reached
 
 
 @dataclass
@@ -87,11 +97,58 @@ def _client(base_url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits)
 
 
+async def _beside(
+    nats_url: str, phase: Phase, events: list[tuple[str, bytes, str]], stop: asyncio.Event
+) -> None:
+    """Publish ``events`` to ISSUES at ``phase.beside`` per second (open loop, at most
+    ``IN_FLIGHT`` unacknowledged) until ``stop``: the rest of the issue's 1,000 events/s, as
+    other reports and rectifications would bring them through the issues service's relay."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    room = asyncio.Semaphore(IN_FLIGHT)
+    tasks: list[asyncio.Task[Any]] = []
+
+    async def send(subject: str, data: bytes, msg_id: str) -> None:
+        try:
+            await js.publish(subject, data, headers={"Nats-Msg-Id": msg_id}, timeout=30)
+        finally:
+            room.release()
+
+    started = time.perf_counter()
+    try:
+        for i, event in enumerate(events):
+            delay = started + i / phase.beside - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if stop.is_set():
+                break
+            await room.acquire()
+            tasks.append(asyncio.create_task(send(*event)))
+        else:
+            raise RuntimeError("the events made for beside the rectifications ran out")
+        await asyncio.gather(*tasks)
+    finally:
+        phase.beside_sent = len(tasks)
+        phase.beside_reached = len(tasks) / (time.perf_counter() - started)
+        await nc.drain()
+
+
 async def _rectify(
-    url: str, db: psycopg.AsyncConnection[Any], todo: list[tuple[str, str]], rate: float
+    url: str,
+    db: psycopg.AsyncConnection[Any],
+    todo: list[tuple[str, str]],
+    rate: float,
+    beside: tuple[str, float] | None = None,
 ) -> Phase:
-    """Rectify each (issue, unit) of ``todo`` at ``rate``; the time from 2xx to projection."""
+    """Rectify each (issue, unit) of ``todo`` at ``rate``; the time from 2xx to projection.
+    ``beside`` (NATS URL, events/s): synthetic issue events published to ISSUES meanwhile."""
     phase = Phase(asked=rate, http_ms=[0.0] * len(todo))
+    events: list[tuple[str, bytes, str]] = []
+    if beside is not None:
+        phase.beside = beside[1]
+        # Made before the phase (twice what it should need), so their cost is not timed.
+        expected = len(todo) / rate * phase.beside
+        events = list(synthetic_events(int(2 * expected) + 1000, "bench-bg", seed=len(todo)))
     client = _client(url)
     answered = [0.0] * len(todo)
 
@@ -103,16 +160,25 @@ async def _rectify(
         phase.http_ms[i] = (answered[i] - started) * 1000
 
     seen: dict[str, float] = {}
-    stop = asyncio.Event()
+    stop, sent = asyncio.Event(), asyncio.Event()
     watcher = asyncio.create_task(watch(db, "rectified", seen, stop))
+    background = None
+    if beside is not None:
+        background = asyncio.create_task(_beside(beside[0], phase, events, sent))
     try:
         async with client:
             phase.reached = len(todo) / await paced(len(todo), rate, rectify)
+        sent.set()
+        if background is not None:
+            await background
         wanted = {issue for issue, _ in todo}
         await until(lambda: wanted <= seen.keys(), 120, "rectifications reflected", watcher)
     finally:
+        sent.set()
         stop.set()
         await watcher
+        if background is not None and not background.done():
+            background.cancel()
     lags = [seen[issue] - at for (issue, _), at in zip(todo, answered, strict=True)]
     phase.early = sum(1 for lag in lags if lag < 0)
     phase.e2e_ms = [max(0.0, lag) * 1000 for lag in lags]
@@ -141,7 +207,13 @@ async def _drive(services: Services, nats_url: str, db_url: str, load: Load) -> 
         first = await _rectify(url, db, reported[: count // 4], RATE)
         # The issue's pace again if the machine kept it; else one it sustains, below its best.
         then = RATE if first.reached >= 0.95 * RATE else SUSTAINED * first.reached
-        load.phases = [first, await _rectify(url, db, reported[count // 4 :], then)]
+        second = await _rectify(url, db, reported[count // 4 : count // 2], then)
+        # That pace again, with synthetic issue events beside it making up the issue's
+        # 1,000 events/s on ISSUES (nothing beside if HTTP alone kept it).
+        loaded = await _rectify(
+            url, db, reported[count // 2 :], then, beside=(nats_url, max(0.0, RATE - then))
+        )
+        load.phases = [first, second, loaded]
     load.rss_peak_mb = services.high_water()  # before the heavy /v1/rates check below
     async with httpx.AsyncClient(base_url=services.url("ranking"), timeout=300) as ranking:
         at = datetime.now(UTC).isoformat()
@@ -217,8 +289,10 @@ async def _load(database_url: str, count: int) -> Load:
             finally:
                 sampler.cancel()
             services.stop()
-            raw_count = min(RAW_MESSAGES, len(load.shown.e2e_ms))
-            load.raw_ms = await _raw(nats_url, raw_count, load.shown.reached)
+            # At the rate the shown phase carried in all (HTTP and beside), for 2 s at least.
+            rate = load.shown.events_per_s
+            raw_count = max(RAW_MESSAGES, min(RAW_MESSAGES_MAX, int(2 * rate)))
+            load.raw_ms = await _raw(nats_url, raw_count, rate)
         except BaseException:
             if services is not None:
                 for s in services.procs:

@@ -43,10 +43,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from psycopg import sql
 
 import services.ranking
+from bench._events import START, synthetic_events, unit_ids
 from bench.result import Bench, Result, rates
-from services.contracts import issues as iw
-from services.contracts.base import to_wire
-from services.contracts.units import UnitRegistered
 from services.ranking.app import build
 from services.ranking.projection import summarise_all
 from services.ranking.rebuild import rebuild
@@ -58,7 +56,6 @@ from services.runtime.migrations import migrate
 from services.runtime.service import ServiceRuntime
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-START = datetime(2018, 1, 1, 9, tzinfo=SHANGHAI)
 CUTOFF = datetime(2018, 12, 31, tzinfo=SHANGHAI)  # a Monday; every generated event is before
 EDITION_UNITS = int(os.environ.get("CHUANGWEN_BENCH_UNITS", "10000"))
 EDITION_ISSUES = int(os.environ.get("CHUANGWEN_BENCH_ISSUES", "1000000"))
@@ -79,67 +76,6 @@ def _settings(nats_url: str, database_url: str) -> RankingSettings:
         log_level="WARNING",
         schedule_enabled=False,
     )
-
-
-def _unit_ids(count: int, prefix: str) -> list[str]:
-    return [f"{prefix}-u{i:05d}" for i in range(count)]
-
-
-def _events(count: int, prefix: str, seed: int) -> Iterator[tuple[str, bytes, str]]:
-    """About ``count`` events: one unit per 100, then issues reported and (90%) rectified."""
-    rng = random.Random(seed)
-    units = _unit_ids(max(1, count // 100), prefix)
-    for i, unit_id in enumerate(units):
-        u = UnitRegistered(
-            event_id=uuid.uuid4(),
-            occurred_at=START - timedelta(days=1),
-            producer="bench",
-            aggregate_id=unit_id,
-            aggregate_version=1,
-            unit_id=unit_id,
-            name=f"单位{i}",
-            category=("department", "district", "town")[i % 3],
-        )
-        yield u.SUBJECT, to_wire(u), str(u.event_id)
-    produced, n = len(units), 0
-    while produced < count:
-        issue_id = uuid.uuid4()
-        when = START + timedelta(minutes=rng.randrange(0, 500_000))
-        unit_id = units[n % len(units)]
-        r = iw.IssueReported(
-            event_id=uuid.uuid4(),
-            occurred_at=when,
-            producer="bench",
-            aggregate_id=str(issue_id),
-            aggregate_version=1,
-            issue_id=issue_id,
-            number=f"JM-2018-{n:07d}",
-            unit_id=unit_id,
-            category="暴露垃圾",
-            point_type="community",
-            description="小区门口垃圾未清理",
-            location=iw.Location(address="江门市"),
-            found_at=when,
-            reported_at=when,
-            deadline=when + timedelta(days=3),
-            inspector="张三",
-            team="第一督查组",
-        )
-        yield r.SUBJECT, to_wire(r), str(r.event_id)
-        produced, n = produced + 1, n + 1
-        if produced < count and rng.random() < 0.9:
-            done = iw.IssueRectified(
-                event_id=uuid.uuid4(),
-                occurred_at=when + timedelta(hours=rng.randrange(1, 96)),
-                producer="bench",
-                aggregate_id=str(issue_id),
-                aggregate_version=2,
-                issue_id=issue_id,
-                unit_id=unit_id,
-                evidence=["https://p.example/1.jpg"],
-            )
-            yield done.SUBJECT, to_wire(done), str(done.event_id)
-            produced += 1
 
 
 async def _publish(js: nats.js.JetStreamContext, events: Iterator[tuple[str, bytes, str]]) -> int:
@@ -213,7 +149,7 @@ async def ranking_consume_issues(nats_url: str, database_url: str, count: int) -
     app, runtime = build(_settings(nats_url, database_url))
     await runtime.start()  # provisions the streams; the consumer starts on an empty stream
     await runtime.stop()
-    last = await _publish(js, _events(count, "c", seed=1))
+    last = await _publish(js, synthetic_events(count, "c", seed=1))
     raw = await _raw_fetch(js, count)
     _state["consumed_events"] = count
 
@@ -280,7 +216,7 @@ async def _seed_projection(url: str, units: int, issues: int, seq_base: int) -> 
     sequence."""
     await migrate(url, "ranking", Path(services.ranking.__file__).parent / "migrations")
     rng = random.Random(4)
-    unit_ids = _unit_ids(units, "e")
+    ids = unit_ids(units, "e")
     seq = seq_base
     async with await psycopg.AsyncConnection.connect(url) as conn:
         await conn.execute("SET search_path TO ranking")
@@ -288,7 +224,7 @@ async def _seed_projection(url: str, units: int, issues: int, seq_base: int) -> 
             "COPY unit_facts (event_id, unit_id, kind, occurred_at, aggregate_version, name,"
             " category, parent_id, active, stream_seq) FROM STDIN"
         ) as copy:
-            for i, unit_id in enumerate(unit_ids):
+            for i, unit_id in enumerate(ids):
                 seq += 1
                 category = ("department", "district", "town")[i % 3]
                 row = (uuid.uuid4(), unit_id, "registered", START - timedelta(days=1), 1)
@@ -301,7 +237,7 @@ async def _seed_projection(url: str, units: int, issues: int, seq_base: int) -> 
             for n in range(issues):
                 issue_id = uuid.uuid4()
                 when = START + timedelta(minutes=rng.randrange(0, span - 600))
-                unit_id = unit_ids[n % units]
+                unit_id = ids[n % units]
                 seq += 1
                 deadline = when + timedelta(days=3)
                 await copy.write_row(
@@ -406,7 +342,7 @@ async def ranking_rebuild(nats_url: str, database_url: str, count: int) -> Resul
     try:
         have = (await js.stream_info("ISSUES")).state.messages
         if have < REBUILD_EVENTS:
-            await _publish(js, _events(REBUILD_EVENTS - have, "r", seed=2))
+            await _publish(js, synthetic_events(REBUILD_EVENTS - have, "r", seed=2))
         total = (await js.stream_info("ISSUES")).state.messages
         raw = await _raw_fetch(js, total, replay=True)
     finally:
