@@ -80,10 +80,24 @@ async def test_crashes_in_the_outbox_window_publish_each_committed_change_exactl
     up = asyncio.Event()
 
     def start_next_life() -> None:
+        """Start the next life with the next hook. A life may crash before it is ready: its
+        relay publishes the backlog the last crash left first, and a crash mid-batch marks none
+        of the batch. That is a crash like any other; but a backlog as long as every hook's
+        count would crash every life there, so after two such lives in a row one life runs
+        without a hook (it drains the backlog and serves the rest)."""
         nonlocal lives
-        issues.env = issues_env(own_nats.url, database, HOOKS[lives % len(HOOKS)])
-        lives += 1
-        issues.start()
+        early = 0
+        while True:
+            hook = None if early >= 2 else HOOKS[lives % len(HOOKS)]
+            issues.env = issues_env(own_nats.url, database, hook)
+            lives += 1
+            try:
+                issues.start()
+                return
+            except RuntimeError:  # exited before it was ready
+                if issues.exits[-1:] != [FAULT_EXIT_CODE]:
+                    raise
+                early += 1
 
     await asyncio.to_thread(start_next_life)
     up.set()
