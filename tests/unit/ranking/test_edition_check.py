@@ -45,7 +45,7 @@ def test_an_edition_whose_envelope_breaks_its_contract_is_refused(field: str, va
 def test_an_edition_whose_campaign_figures_break_the_contract_is_refused() -> None:
     message = _message(Facts([], [], []))
     message["campaign"] = {**message["campaign"], "reported": -1}
-    with pytest.raises(ValidationError, match="campaign.reported"):
+    with pytest.raises(ValidationError, match=r"campaign\.reported"):
         check_edition(message)
 
 
