@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +15,9 @@ from services.contracts import issues as iw
 from services.contracts.base import to_wire
 from services.contracts.envelope import Event
 from services.contracts.units import UnitRegistered
+from services.ranking.projection import Delivery, apply_deliveries
 from services.ranking.scheduler import WeeklySchedule
+from services.runtime.db import Pool
 from services.runtime.service import ServiceRuntime
 
 
@@ -95,3 +98,17 @@ def rectified(issue: iw.IssueReported, when: datetime) -> iw.IssueRectified:
         unit_id=issue.unit_id,
         evidence=["https://photos.example/fixed.jpg"],
     )
+
+
+async def apply_shuffled(
+    pool: Pool, deliveries: list[Delivery], rng: random.Random, largest: int = 150
+) -> None:
+    """Apply ``deliveries`` as the group-committing consumer may: in random batches of up to
+    ``largest``, out of order, a tenth of them delivered twice."""
+    mixed = deliveries + rng.sample(deliveries, len(deliveries) // 10)
+    rng.shuffle(mixed)
+    while mixed:
+        size = rng.randrange(1, largest)
+        batch, mixed = mixed[:size], mixed[size:]
+        async with pool.connection() as conn, conn.transaction():
+            await apply_deliveries(conn, batch)

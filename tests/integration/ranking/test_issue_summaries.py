@@ -24,6 +24,7 @@ from services.runtime.db import Pool, open_pool
 from services.runtime.migrations import migrate
 from tests.chaos.world import CUTOFF, START, build_world
 from tests.conftest import Servers, _fresh_database
+from tests.integration.ranking.support import apply_shuffled
 
 MIGRATIONS = Path(projection.__file__).parent / "migrations"
 
@@ -39,16 +40,6 @@ async def pool(servers: Servers) -> AsyncIterator[Pool]:
         await opened.close()
 
 
-async def _apply_shuffled(pool: Pool, deliveries: list[Delivery], rng: random.Random) -> None:
-    mixed = deliveries + rng.sample(deliveries, len(deliveries) // 10)  # redeliveries
-    rng.shuffle(mixed)
-    while mixed:
-        size = rng.randrange(1, 150)
-        batch, mixed = mixed[:size], mixed[size:]
-        async with pool.connection() as conn, conn.transaction():
-            await apply_deliveries(conn, batch)
-
-
 def _fold(facts: list[tuple[int, IssueFact]], position: int, at: object) -> dict[str, object]:
     upto = [fact for seq, fact in facts if seq <= position]
     return dict(unit_rates(issues_as_of(upto, at).values()))  # type: ignore[arg-type]
@@ -57,7 +48,7 @@ def _fold(facts: list[tuple[int, IssueFact]], position: int, at: object) -> dict
 async def test_counts_from_summaries_equal_the_fold_of_every_fact(pool: Pool) -> None:
     world = build_world("sum", 3000, seed=11)
     deliveries = [Delivery(e, ISSUES.name, seq) for seq, e in enumerate(world.events, 1)]
-    await _apply_shuffled(pool, deliveries, random.Random(5))
+    await apply_shuffled(pool, deliveries, random.Random(5))
 
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT * FROM issue_facts")
@@ -77,7 +68,7 @@ async def test_counts_from_summaries_equal_the_fold_of_every_fact(pool: Pool) ->
 async def test_summaries_built_at_once_equal_summaries_kept_up_to_date(pool: Pool) -> None:
     world = build_world("all", 1500, seed=3)
     deliveries = [Delivery(e, ISSUES.name, seq) for seq, e in enumerate(world.events, 1)]
-    await _apply_shuffled(pool, deliveries, random.Random(9))
+    await apply_shuffled(pool, deliveries, random.Random(9))
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT * FROM issue_summaries ORDER BY issue_id")
         kept = await cur.fetchall()
