@@ -23,6 +23,7 @@ from services.contracts.incentives import Allocated
 from services.contracts.streams import ASSESSMENTS, ISSUES
 from services.runtime.batches import BatchApplier, Policy, raw_messages
 from services.runtime.broker import JsMessage
+from services.runtime.positions import stream_position_of
 from services.runtime.service import ServiceRuntime, stream_position
 
 from .fund import FUND_CONSUMER, record_allocation
@@ -58,9 +59,8 @@ def decoder(adapter: TypeAdapter[Any]) -> Callable[[Msg], Delivery]:
     stream position (R7)."""
 
     def decode(msg: Msg) -> Delivery:
-        metadata = msg.metadata
-        event = adapter.validate_json(msg.data)
-        return Delivery(event, metadata.stream, metadata.sequence.stream)
+        stream, seq = stream_position_of(msg)
+        return Delivery(adapter.validate_json(msg.data), stream, seq)
 
     return decode
 

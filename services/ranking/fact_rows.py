@@ -8,6 +8,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+import orjson
+
 from services.contracts import issues as iw
 from services.contracts import units as uw
 from services.contracts.assessments import AssessmentScored
@@ -20,11 +22,23 @@ from .domain.units import Category, UnitEventKind, UnitFact
 
 
 def bulk_insert(table: str, columns: str, types: str, conflict: str) -> str:
-    """One INSERT for many rows: a column of values per array (``unnest``), sent in binary.
-    Much cheaper than a statement per row, even pipelined (about 3x; binary arrays about 3x
-    cheaper to send than text ones)."""
-    arrays = ", ".join(f"%b::{t}[]" for t in types.split())
-    return f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}"
+    """One INSERT for many rows, sent as one JSON array of rows that PostgreSQL takes apart
+    (``jsonb_array_elements``, each value cast to its column's type).
+
+    The consumer's process, not the database, is what limits how fast ranking applies events
+    (one core busy, PostgreSQL mostly idle): orjson writes a batch's rows in microseconds, where
+    psycopg dumped the ``unnest`` arrays this replaced value by value in Python (~10 µs per
+    event). orjson writes UUIDs, aware datetimes (RFC 3339 with their offset), ints, bools,
+    None and strings, which the casts read back exactly (tests/integration/ranking)."""
+    values = ", ".join(f"(r->>{i})::{t}" for i, t in enumerate(types.split()))
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {values}"
+        f" FROM jsonb_array_elements(%s::jsonb) AS r {conflict}"
+    )
+
+
+def _json_rows(rows: Sequence[Row]) -> str:
+    return orjson.dumps(rows).decode()
 
 
 UNIT_FACT_SQL = bulk_insert(
@@ -53,7 +67,7 @@ Row = tuple[object, ...]
 async def insert_rows(conn: Conn, statement: str, rows: Sequence[Row]) -> None:
     """Run a `bulk_insert` statement for ``rows``."""
     if rows:
-        await conn.execute(statement, [list(column) for column in zip(*rows, strict=True)])
+        await conn.execute(statement, (_json_rows(rows),))
 
 
 async def insert_new(conn: Conn, statement: str, rows: Sequence[Row]) -> set[Any]:
@@ -62,7 +76,7 @@ async def insert_new(conn: Conn, statement: str, rows: Sequence[Row]) -> set[Any
     event was applied, so a redelivery inserts nothing)."""
     if not rows:
         return set()
-    cur = await conn.execute(statement, [list(column) for column in zip(*rows, strict=True)])
+    cur = await conn.execute(statement, (_json_rows(rows),))
     return {row["event_id"] for row in await cur.fetchall()}
 
 

@@ -15,6 +15,8 @@ from nats.js.errors import NotFoundError
 
 from services.contracts.streams import StreamSpec
 
+from .positions import stream_position_of
+
 BATCH = 2000
 FETCH_SECONDS = 2.0
 FETCH_ATTEMPTS = 3
@@ -69,7 +71,7 @@ async def stream_messages(
                 ) from None
             timeouts = 0
             for msg in batch:
-                seq = msg.metadata.sequence.stream
+                _, seq = stream_position_of(msg)
                 if seq > last:
                     return
                 yield seq, msg.data
