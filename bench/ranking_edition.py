@@ -5,12 +5,13 @@
   transaction per fetched batch: facts, which record the events applied, issue summaries,
   input positions; the next batch fetched and decoded meanwhile) vs a bare nats-py pull
   subscription fetching 100 at a time and acking. Target: ours at least 50% of the raw rate.
-- ``ranking_publish_edition``: one edition (the service's ``publish``: wait for the projection,
+- ``ranking_publish_edition``: an edition (the service's ``publish``: wait for the projection,
   count, rank, store, stage) over 10,000 units and 1,000,000 issues, 0.1% of them changed after
-  the cutoff. The projection is written with COPY, as the consumer would have left it, its
-  issue summaries (and the units' tallies) are built by the service's own backfill (timed,
-  reported), and it is vacuumed as autovacuum would have by the time of an edition. Target:
-  under 1 s; the raw baseline is one bare ``GROUP BY unit_id`` over the issue facts.
+  the first cutoff; the median of three editions a week apart (the machine is shared). The
+  projection is written with COPY, as the consumer would have left it, its issue summaries
+  (and the units' tallies) are built by the service's own backfill (timed, reported), and it
+  is vacuumed and checkpointed as it would have been by the time of an edition. Target: under
+  1 s; the raw baseline is one bare ``GROUP BY unit_id`` over the issue facts.
 - ``ranking_rebuild``: ``python -m services.ranking.rebuild`` over 1,000,000 events on the
   ISSUES stream (drop, replay, summaries, recompute and compare the stored editions) vs the
   bare fetch of the same messages.
@@ -27,6 +28,7 @@ import atexit
 import os
 import random
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
@@ -279,6 +281,7 @@ async def ranking_publish_edition(nats_url: str, database_url: str, count: int) 
                 "VACUUM (ANALYZE) ranking.issue_facts, ranking.unit_facts,"
                 " ranking.issue_summaries, ranking.unit_tallies"
             )
+            await conn.execute("CHECKPOINT")  # the seeding's writes, not the edition's
         async with pool.connection() as conn:
             started = time.perf_counter()
             await conn.execute(
@@ -295,9 +298,10 @@ async def ranking_publish_edition(nats_url: str, database_url: str, count: int) 
         server = embedded.start_nats(port, Path(tmp) / "nats", Path(tmp) / "nats.log")
         try:
             app, runtime = build(_settings(f"nats://127.0.0.1:{port}", url))
-            ours, preview, edition = await _publish_once(app, runtime)
+            times, preview, edition = await _publish_editions(app, runtime)
         finally:
             embedded.stop(server)
+    ours = statistics.median(times)  # the machine is shared: one slow run is its neighbours'
     ranked = sum(len(c["rows"]) for c in edition["categories"].values())
     return Result(
         "ranking_publish_edition",
@@ -306,18 +310,20 @@ async def ranking_publish_edition(nats_url: str, database_url: str, count: int) 
         target=float("inf"),
         met=ours < 1.0,
         notes=(
-            f"{ranked} ranked units, {EDITION_ISSUES} issues: publish {ours:.3f} s,"
+            f"{ranked} ranked units, {EDITION_ISSUES} issues: publish {ours:.3f} s (median of"
+            f" {', '.join(f'{t:.3f}' for t in times)} s: {PUBLICATIONS} editions a week apart),"
             f" preview {preview:.3f} s; bare GROUP BY {raw:.3f} s",
             f"projection seeded by COPY in {seeded:.0f} s; summaries of {summaries} issues"
             f" built by the service's backfill in {summarised:.0f} s",
         ),
-        what=f"publish one edition over {EDITION_UNITS} units / {EDITION_ISSUES} issues"
+        what=f"publish an edition over {EDITION_UNITS} units / {EDITION_ISSUES} issues"
         " (0.1% changed after the cutoff) vs one bare GROUP BY over the issue facts",
         figures={
             "units": EDITION_UNITS,
             "issues": EDITION_ISSUES,
             "ranked_units": ranked,
             "publish_seconds": round(ours, 3),
+            "publish_seconds_each": ", ".join(f"{t:.3f}" for t in times),
             "preview_seconds": round(preview, 3),
             "raw_group_by_seconds": round(raw, 3),
             "summaries_backfill_seconds": round(summarised, 1),
@@ -326,16 +332,27 @@ async def ranking_publish_edition(nats_url: str, database_url: str, count: int) 
     )
 
 
-async def _publish_once(app: FastAPI, runtime: ServiceRuntime) -> tuple[float, float, Any]:
+PUBLICATIONS = 3
+
+
+async def _publish_editions(
+    app: FastAPI, runtime: ServiceRuntime
+) -> tuple[list[float], float, Any]:
+    """`PUBLICATIONS` editions, a week apart from `CUTOFF` (each a new edition: its cutoff is
+    part of its content), each timed; then one preview. The first edition is returned."""
     await runtime.start()
     try:
         editions = app.state.editions
-        started = time.perf_counter()
-        edition = await editions.publish(CUTOFF)
-        ours = time.perf_counter() - started
+        times, first = [], None
+        for week in range(PUBLICATIONS):
+            started = time.perf_counter()
+            edition = await editions.publish(CUTOFF + timedelta(weeks=week))
+            times.append(time.perf_counter() - started)
+            assert edition["created"], edition
+            first = first or edition
         started = time.perf_counter()
         await editions.preview(CUTOFF)
-        return ours, time.perf_counter() - started, edition
+        return times, time.perf_counter() - started, first
     finally:
         await runtime.stop()
 
