@@ -26,17 +26,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
-import random
 import shutil
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import nats
 import nats.js.errors
@@ -45,8 +42,8 @@ from fastapi import FastAPI
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from psycopg import sql
 
-import services.ranking
-from bench._events import START, synthetic_events, unit_ids
+from bench._edition_seed import CUTOFF, seed_projection
+from bench._events import synthetic_events
 from bench.result import Bench, Result, rates
 from services.ranking.app import build
 from services.ranking.projection import summarise_all
@@ -55,18 +52,12 @@ from services.ranking.rule_book import load_rule_book
 from services.ranking.settings import RankingSettings
 from services.runtime import embedded
 from services.runtime.db import open_pool
-from services.runtime.migrations import migrate
 from services.runtime.service import ServiceRuntime
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-CUTOFF = datetime(2018, 12, 31, tzinfo=SHANGHAI)  # a Monday; every generated event is before
 EDITION_UNITS = int(os.environ.get("CHUANGWEN_BENCH_UNITS", "10000"))
 EDITION_ISSUES = int(os.environ.get("CHUANGWEN_BENCH_ISSUES", "1000000"))
 REBUILD_EVENTS = int(os.environ.get("CHUANGWEN_BENCH_REBUILD_EVENTS", "1000000"))
 MIN_CONSUMED = 20_000
-# Rectifications recorded after the cutoff, which the edition folds from facts: a scheduled
-# edition waits 2 h past its cutoff; at a million issues a year that is ~250 changes, here ~900.
-LATE_SHARE = 0.001
 _state: dict[str, float] = {}
 _urls: dict[str, str] = {}
 
@@ -213,58 +204,10 @@ async def _fresh(database_url: str, name: str) -> str:
     return database_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-async def _seed_projection(url: str, units: int, issues: int, seq_base: int) -> int:
-    """Write the projection as the consumer leaves it: unit facts, issue facts (reported, 90%
-    rectified, `LATE_SHARE` of them after the cutoff), input positions. Returns the last
-    sequence."""
-    await migrate(url, "ranking", Path(services.ranking.__file__).parent / "migrations")
-    rng = random.Random(4)
-    ids = unit_ids(units, "e")
-    seq = seq_base
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        await conn.execute("SET search_path TO ranking")
-        async with conn.cursor().copy(
-            "COPY unit_facts (event_id, unit_id, kind, occurred_at, aggregate_version, name,"
-            " category, parent_id, active, stream_seq) FROM STDIN"
-        ) as copy:
-            for i, unit_id in enumerate(ids):
-                seq += 1
-                category = ("department", "district", "town")[i % 3]
-                row = (uuid.uuid4(), unit_id, "registered", START - timedelta(days=1), 1)
-                await copy.write_row((*row, f"单位{i}", category, None, True, seq))
-        span = int((CUTOFF - START).total_seconds() // 60)
-        async with conn.cursor().copy(
-            "COPY issue_facts (event_id, issue_id, kind, occurred_at, aggregate_version,"
-            " unit_id, reported_at, deadline, stream_seq) FROM STDIN"
-        ) as copy:
-            for n in range(issues):
-                issue_id = uuid.uuid4()
-                when = START + timedelta(minutes=rng.randrange(0, span - 600))
-                unit_id = ids[n % units]
-                seq += 1
-                deadline = when + timedelta(days=3)
-                await copy.write_row(
-                    (uuid.uuid4(), issue_id, "reported", when, 1, unit_id, when, deadline, seq)
-                )
-                if rng.random() < 0.9:
-                    late = rng.random() < LATE_SHARE
-                    done = CUTOFF + timedelta(hours=1) if late else when + timedelta(hours=5)
-                    seq += 1
-                    await copy.write_row(
-                        (uuid.uuid4(), issue_id, "rectified", done, 2, None, None, None, seq)
-                    )
-        await conn.execute(
-            "INSERT INTO input_positions (stream, watermark) VALUES ('ISSUES', %s)", (seq,)
-        )
-        await conn.execute("ANALYZE")
-        await conn.commit()
-    return seq
-
-
 async def ranking_publish_edition(nats_url: str, database_url: str, count: int) -> Result:
     url = await _fresh(database_url, "bench_edition")
     seeded = time.perf_counter()
-    await _seed_projection(url, EDITION_UNITS, EDITION_ISSUES, seq_base=10_000_000)
+    await seed_projection(url, EDITION_UNITS, EDITION_ISSUES, seq_base=10_000_000)
     seeded = time.perf_counter() - seeded
     pool = await open_pool(url, "ranking", 2)
     try:

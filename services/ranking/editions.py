@@ -20,6 +20,7 @@ from services.runtime.outbox import stage_raw
 from services.runtime.service import ServiceRuntime
 
 from . import metrics, store
+from .cutoff_inputs import directory_and_scores, rates_at
 from .domain.canonical import canonical_json
 from .domain.edition import EditionContent, rank_edition
 from .domain.payload import content_payload, edition_payload, instant_text, payload_digest
@@ -30,7 +31,7 @@ from .domain.scores import AssessmentScore
 from .domain.units import UnitFact
 from .edition_messages import check_edition, edition_envelope, rates_message
 from .progress import behind, wait_caught_up
-from .projection import directory_and_scores, input_positions, rates_at
+from .projection import input_positions
 
 log = logging.getLogger(__name__)
 _PUBLISH_LOCK = 0x52414E4B  # serialises publication across replicas ("RANK")
@@ -104,7 +105,7 @@ class EditionsService:
         The directory and the counts are read on two connections at once: the database counts
         a million issues while the directory is folded here. Both read only facts up to the
         positions, which later batches never change (facts are append-only and the counts are
-        one statement, `projection.rates_at`), so the two reads agree. Each read borrows its
+        one statement, `cutoff_inputs.rates_at`), so the two reads agree. Each read borrows its
         own connection and gives it back: nothing waits for a second connection while holding
         one (see `_publish` for the one that does)."""
         pool = self.runtime.pool

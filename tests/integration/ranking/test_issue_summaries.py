@@ -3,7 +3,7 @@
 A generated campaign (reports, rectifications, verifications, reopenings, voids, transfers,
 extensions) is applied in random batches, out of order and with redeliveries, the way the
 group-committing consumer applies it. Then, for many cutoffs and input positions, the counts
-the database gives (`projection.rates_at`: summaries summed in SQL, the rest folded) must equal
+the database gives (`cutoff_inputs.rates_at`: summaries summed in SQL, the rest folded) must equal
 folding every fact up to those positions at that cutoff (R3, R7)."""
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import pytest
 
 from services.contracts.streams import ISSUES
 from services.ranking import fact_rows, projection
+from services.ranking.cutoff_inputs import rates_at
 from services.ranking.domain.issues import IssueFact, issues_as_of
 from services.ranking.domain.rates import unit_rates
-from services.ranking.projection import Delivery, apply_deliveries, rates_at
+from services.ranking.projection import Delivery, apply_deliveries
 from services.runtime.db import Pool, open_pool
 from services.runtime.migrations import migrate
 from tests.chaos.world import CUTOFF, START, build_world

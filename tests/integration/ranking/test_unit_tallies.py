@@ -1,5 +1,5 @@
 """Each unit's tallies (migration 0006: kept by triggers on the issue summaries, read by every
-edition and rate report, `projection.rates_at`) against summing the summaries afresh, on real
+edition and rate report, `cutoff_inputs.rates_at`) against summing the summaries afresh, on real
 PostgreSQL: after batches applied out of order with redeliveries (transfers move issues between
 units, voids take them out, reopenings bring them back, R2-R3), after the summaries are built
 again at once, and for a projection that held summaries before the tallies existed."""
