@@ -91,8 +91,14 @@ async def test_a_database_outage_and_a_failing_webhook_lose_and_double_nothing(
             assert ranking.alive() and notify.alive(), "a service crashed during the outage"
             await asyncio.sleep(1)
         await asyncio.to_thread(own_postgres.start)
-        await asyncio.sleep(3)
-        receiver.failing = False  # the webhook endpoint recovers a little later
+
+        async def refused() -> bool:
+            return any(status == 503 for status, _, _ in receiver.attempts)
+
+        # The webhook endpoint recovers a little later: once it has refused an attempt (a
+        # fixed 3 s raced notify's reconnection, which sometimes tried nothing until after).
+        await eventually(refused, 120, "notify tried the failing webhook")
+        receiver.failing = False
     finally:
         await nc.drain()
 
