@@ -9,8 +9,6 @@ condition across restarts and replicas, never once per poll.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
+from services.runtime.background import Loop
 from services.runtime.service import ServiceRuntime
 
 from . import repository as repo
@@ -38,7 +37,7 @@ class OverdueScheduler:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     new_id: Callable[[], UUID] = uuid.uuid4
     also: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
-    _task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _loop: Loop | None = field(default=None, init=False, repr=False)
 
     async def sweep(self) -> int:
         """R2.4: emit ``issues.v1.overdue`` for one batch of issues that have just become
@@ -75,23 +74,17 @@ class OverdueScheduler:
                 log.warning("scheduled chore %s failed; will retry", name, exc_info=True)
         return total
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The database is away, or a bug: the flag is unchanged, the next poll retries.
-                log.warning("scheduler poll failed; will retry", exc_info=True)
-            await asyncio.sleep(self.poll_seconds)
+    async def _step(self) -> None:
+        await self.run_once()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="overdue-scheduler")
+        # A failed poll (the database away, or a bug) leaves the flag unchanged; the next retries.
+        self._loop = Loop(
+            "overdue-scheduler", self._step, self.poll_seconds, failure="scheduler poll failed"
+        )
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None

@@ -15,7 +15,6 @@ without spending an attempt.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -23,6 +22,8 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import SecretStr
+
+from services.runtime.background import Loop
 
 from . import repository as repo
 from .channels import Sender, Target, redact_url
@@ -55,12 +56,16 @@ class DeliveryWorker:
             settings.robot_rate_limit, timedelta(seconds=settings.robot_rate_window_seconds)
         )
         self.sender: Sender | None = None
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop(
+            "notify-delivery-worker",
+            self._step,
+            settings.delivery_poll_seconds,
+            failure="delivery batch failed; retrying after the poll interval",
+        )
 
     def poke(self) -> None:
         """Look for due deliveries now: notices were just planned."""
-        self._wake.set()
+        self._loop.poke()
 
     def start(self) -> None:
         s = self._settings
@@ -73,35 +78,23 @@ class DeliveryWorker:
                 "webhook_secret": str(s.webhook_secret) if s.webhook_secret else None,
             },
         )
-        self._task = asyncio.create_task(self._run(), name="notify-delivery-worker")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         if self.sender is not None:
             await self.sender.aclose()
             self.sender = None
 
-    async def _run(self) -> None:
-        while True:
-            # Two chores, each on its own: a reminder that cannot be planned (a bad tracked
-            # issue) must not stop deliveries, nor a failed batch the reminders.
-            try:
-                await self._triggers.remind_due(self._settings.reminder_batch)
-            except Exception:
-                log.exception("planning reminders failed; retrying after the poll interval")
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("delivery batch failed; retrying after the poll interval")
-                sent = 0
-            if sent < self._settings.delivery_batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._settings.delivery_poll_seconds)
-                self._wake.clear()
+    async def _step(self) -> float | None:
+        # Two chores, each on its own: a reminder that cannot be planned (a bad tracked issue)
+        # must not stop deliveries.
+        try:
+            await self._triggers.remind_due(self._settings.reminder_batch)
+        except Exception:
+            log.exception("planning reminders failed; retrying after the poll interval")
+        sent = await self.run_once()
+        return 0 if sent >= self._settings.delivery_batch else None
 
     async def run_once(self) -> int:
         """Send one batch of due deliveries; returns how many were handled."""

@@ -30,12 +30,12 @@ later on-demand publication of the same cutoff makes a new revision once the mes
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from services.runtime.background import Loop
 
 from . import metrics, store
 from .domain.schedule import latest_scheduled_cutoff
@@ -54,7 +54,7 @@ class WeeklySchedule:
     hour: int
     grace: timedelta
     poll_seconds: float
-    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _loop: Loop | None = field(default=None, init=False)
 
     def due_cutoff(self, now: datetime) -> datetime:
         """The latest cutoff whose grace delay is over at ``now``."""
@@ -89,22 +89,19 @@ class WeeklySchedule:
         for spec in INPUTS:
             metrics.PROJECTION_BEHIND.labels(spec.name).set((missing or {}).get(spec.name, 0))
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("scheduled publication failed; will try again", exc_info=True)
-            await asyncio.sleep(self.poll_seconds)
+    async def _step(self) -> None:
+        await self.run_once()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="weekly-schedule")
+        self._loop = Loop(
+            "weekly-schedule",
+            self._step,
+            self.poll_seconds,
+            failure="scheduled publication failed; will try again",
+        )
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None

@@ -7,8 +7,6 @@ duplicate window, and idempotent consumers drop it after.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -21,6 +19,7 @@ from services.contracts.envelope import Event
 from services.runtime.db import Conn, Pool
 
 from . import metrics
+from .background import Loop
 from .faults import Faults
 
 log = logging.getLogger(__name__)
@@ -74,12 +73,18 @@ class OutboxRelay:
         self._max_attempts = max_attempts
         self._publish = publish
         self._poll = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # The database away: keep the rows and try again after a second.
+        self._loop = Loop(
+            "outbox-relay",
+            self._step,
+            poll_seconds,
+            failure="outbox relay failed; retrying",
+            retry_seconds=1.0,
+        )
 
     def poke(self) -> None:
         """Publish soon: a use case just committed outbox rows."""
-        self._wake.set()
+        self._loop.poke()
 
     async def flush(self, limit: int = BATCH) -> int:
         """Publish one batch in id order; returns how many rows were published.
@@ -145,29 +150,14 @@ class OutboxRelay:
                 extra={"row": row_id, "attempts": attempts, "delay": delay},
             )
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()  # before the flush, so a poke during it is not lost
-            try:
-                published = await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The database is away: keep the rows and try again shortly.
-                log.warning("outbox relay failed; retrying", exc_info=True)
-                published = 0
-                await asyncio.sleep(1.0)
-            if published < BATCH:  # the backlog is drained; a full batch goes on at once
-                wait = self._poll if published == 0 else min(self._poll, RECHECK_SECONDS)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+    async def _step(self) -> float | None:
+        published = await self.flush()
+        if published >= BATCH:
+            return 0  # a full batch: the backlog goes on at once
+        return None if published == 0 else min(self._poll, RECHECK_SECONDS)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
