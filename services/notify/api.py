@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 
-from services.contracts import issues as wire
 from services.contracts.base import Contract, LongText
 from services.contracts.envelope import Event
 from services.contracts.incentives import Allocated
 from services.contracts.ranking import EditionPublished
 from services.runtime.auth import Principal, requires
+from services.runtime.batches import BatchApplier, Policy, raw_messages
 from services.runtime.broker import JsMessage
+from services.runtime.db import Conn
 from services.runtime.service import ServiceRuntime
 
+from . import issue_events
 from . import repository as repo
 from .domain.escalation import TalkLevel
 from .domain.notices import NoticeType
+from .issue_events import IssueEvents
 from .office import Office
 from .recipients import RECIPIENT, CsvError, RecipientIn
 from .samples import sample
@@ -128,30 +133,13 @@ def router(runtime: ServiceRuntime, office: Office) -> APIRouter:
     return api
 
 
-ISSUE_CHANGES: tuple[type[Event], ...] = (
-    wire.IssueRectified,
-    wire.IssueVerified,
-    wire.IssueReopened,
-    wire.IssueVoided,
-    wire.IssueTransferred,
-    wire.DeadlineExtended,
-)
-
-
 def subscribe(runtime: ServiceRuntime, service: NotifyService, worker: DeliveryWorker) -> None:
-    """Editions (R5.2, R5.3), issues (R5.1) and allocations (R5.4), one durable per subject."""
+    """Editions (R5.2, R5.3), issues (R5.1) and allocations (R5.4), one durable per subject;
+    the issue subjects' in batches (`issue_events`)."""
     triggers = Triggers(service)
 
     async def on_edition_published(event: EditionPublished, msg: JsMessage) -> None:
         if await service.plan_edition(event, msg):
-            worker.poke()
-
-    async def on_issue_reported(event: wire.IssueReported, msg: JsMessage) -> None:
-        if await triggers.issue_reported(event, msg):
-            worker.poke()
-
-    async def on_issue_overdue(event: wire.IssueOverdue, msg: JsMessage) -> None:
-        if await triggers.issue_overdue(event, msg):
             worker.poke()
 
     async def on_allocated(event: Allocated, msg: JsMessage) -> None:
@@ -159,19 +147,31 @@ def subscribe(runtime: ServiceRuntime, service: NotifyService, worker: DeliveryW
             worker.poke()
 
     runtime.bus.subscriber(EditionPublished)(on_edition_published)
-    runtime.bus.subscriber(wire.IssueReported)(on_issue_reported)
-    runtime.bus.subscriber(wire.IssueOverdue)(on_issue_overdue)
     runtime.bus.subscriber(Allocated)(on_allocated)
-    for model in ISSUE_CHANGES:
-        runtime.bus.subscriber(model)(_on_issue_change(model, triggers))
+
+    @contextlib.asynccontextmanager
+    async def transaction() -> AsyncIterator[Conn]:
+        async with runtime.transaction() as conn:
+            yield conn
+        worker.poke()  # after the commit: a batch may have planned notices
+
+    settings, apply = runtime.settings, IssueEvents(service).apply
+    policy = Policy(settings.max_deliver, settings.nak_delays_seconds)
+    for model in issue_events.SUBJECTS:
+        name = issue_events.consumer_of(model.SUBJECT)
+        decode = issue_events.decoder(model)
+        applier = BatchApplier(name, transaction, decode, apply, runtime.bus.dead_letters, policy)
+        runtime.before_stopping.append(applier.drain)
+        runtime.bus.subscriber(model, batch=True)(_batch_handler(model, applier))
 
 
-def _on_issue_change(model: type[Event], triggers: Triggers) -> Any:
-    """A handler typed with ``model`` (FastStream binds and validates by the annotation)."""
+def _batch_handler(model: type[Event], applier: BatchApplier[Any]) -> Any:
+    """A batch handler typed with ``list[model]`` (for the AsyncAPI document only)."""
 
-    async def on_issue_change(event: Any, msg: JsMessage) -> None:
-        await triggers.issue_changed(event, msg)
+    async def on_issue_events(events: Any, msg: JsMessage) -> None:
+        await applier(raw_messages(msg))
 
-    on_issue_change.__annotations__ = {"event": model, "msg": JsMessage, "return": None}
-    on_issue_change.__name__ = on_issue_change.__qualname__ = "on_" + model.SUBJECT.split(".")[-1]
-    return on_issue_change
+    on_issue_events.__annotations__ = {"events": list[model], "msg": JsMessage, "return": None}  # type: ignore[valid-type]
+    name = "on_" + model.SUBJECT.split(".")[-1]
+    on_issue_events.__name__ = on_issue_events.__qualname__ = name
+    return on_issue_events

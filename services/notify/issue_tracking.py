@@ -29,22 +29,32 @@ def _from_row(row: dict[str, Any]) -> TrackedIssue:
     )
 
 
-async def load(conn: Conn, issue_id: UUID) -> TrackedIssue:
-    """The projection of one issue, locked for this transaction (empty if never seen)."""
+async def load_many(conn: Conn, issue_ids: list[UUID]) -> dict[str, TrackedIssue]:
+    """The projection of each of ``issue_ids`` (empty if never seen), locked for this
+    transaction in id order, so that two batches touching the same issues never wait for each
+    other in a circle."""
+    ids = sorted(issue_ids)
     await conn.execute(
         "INSERT INTO tracked_issues (issue_id, state, state_version, unit_version,"
-        " deadline_version) VALUES (%s, 'open', 0, 0, 0) ON CONFLICT DO NOTHING",
-        (issue_id,),
+        " deadline_version) SELECT id, 'open', 0, 0, 0 FROM unnest(%s::uuid[]) AS id"
+        " ORDER BY id ON CONFLICT DO NOTHING",
+        (ids,),
     )
     cur = await conn.execute(
-        "SELECT * FROM tracked_issues WHERE issue_id = %s FOR UPDATE", (issue_id,)
+        "SELECT * FROM tracked_issues WHERE issue_id = ANY(%s) ORDER BY issue_id FOR UPDATE",
+        (ids,),
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return _from_row(row)
+    return {str(row["issue_id"]): _from_row(row) for row in await cur.fetchall()}
 
 
-async def save(conn: Conn, issue: TrackedIssue) -> None:
+_SAVE = (
+    "UPDATE tracked_issues SET state = %s, state_version = %s, unit_id = %s,"
+    " unit_version = %s, deadline = %s, deadline_version = %s, details = %s, remind_at = %s"
+    " WHERE issue_id = %s"
+)
+
+
+def _save_params(issue: TrackedIssue) -> tuple[Any, ...]:
     details = None
     if issue.details is not None:
         details = {
@@ -52,22 +62,24 @@ async def save(conn: Conn, issue: TrackedIssue) -> None:
             for k, v in issue.details.__dict__.items()
         }
     remind_at = None if issue.deadline is None else issue.deadline - REMINDER_LEAD
-    await conn.execute(
-        "UPDATE tracked_issues SET state = %s, state_version = %s, unit_id = %s,"
-        " unit_version = %s, deadline = %s, deadline_version = %s, details = %s, remind_at = %s"
-        " WHERE issue_id = %s",
-        (
-            str(issue.state),
-            issue.state_version,
-            issue.unit_id,
-            issue.unit_version,
-            issue.deadline,
-            issue.deadline_version,
-            None if details is None else Jsonb(details),
-            remind_at,
-            issue.issue_id,
-        ),
+    return (
+        str(issue.state),
+        issue.state_version,
+        issue.unit_id,
+        issue.unit_version,
+        issue.deadline,
+        issue.deadline_version,
+        None if details is None else Jsonb(details),
+        remind_at,
+        issue.issue_id,
     )
+
+
+async def save_many(conn: Conn, issues: list[TrackedIssue]) -> None:
+    """Write ``issues`` back, in one round trip (psycopg pipelines ``executemany``)."""
+    if issues:
+        async with conn.cursor() as cur:
+            await cur.executemany(_SAVE, [_save_params(i) for i in issues])
 
 
 async def claim_reminders(

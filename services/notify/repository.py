@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -116,42 +117,50 @@ async def list_talks(conn: Conn, unit_id: str | None, level: TalkLevel | None) -
 # -- deliveries ------------------------------------------------------------------------------
 
 
-async def plan_delivery(
-    conn: Conn,
-    *,
-    delivery_id: UUID,
-    event_id: UUID,
-    notice: PlannedNotice,
-    channel: str,
-    payload: dict[str, Any],
-    at: datetime,
-) -> bool:
-    """Insert one pending delivery; False when this (notice, channel) was already planned."""
-    cur = await conn.execute(
-        "INSERT INTO deliveries (delivery_id, event_id, notice_key, notice_type, recipient,"
-        " unit_id, channel, year, number, revision, about, payload, status, next_attempt_at,"
-        " created_at, updated_at) VALUES"
-        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s)"
-        " ON CONFLICT (notice_key, channel) DO NOTHING",
-        (
-            delivery_id,
-            event_id,
-            notice.key,
-            str(notice.type),
-            str(notice.recipient),
-            notice.recipient.unit_id,
-            channel,
-            None if notice.edition is None else notice.edition.year,
-            None if notice.edition is None else notice.edition.number,
-            notice.revision,
-            notice.about,
-            Jsonb(payload),
-            at,
-            at,
-            at,
-        ),
-    )
-    return cur.rowcount == 1
+@dataclass(frozen=True)
+class PlannedDelivery:
+    """One (notice, channel) to send, with the message it sends."""
+
+    delivery_id: UUID
+    event_id: UUID
+    notice: PlannedNotice
+    channel: str
+    payload: dict[str, Any]
+
+
+async def plan_deliveries(conn: Conn, planned: list[PlannedDelivery], at: datetime) -> None:
+    """Insert pending deliveries, in one round trip (psycopg pipelines ``executemany``); a
+    (notice, channel) already planned is left as it is."""
+    if not planned:
+        return
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO deliveries (delivery_id, event_id, notice_key, notice_type, recipient,"
+            " unit_id, channel, year, number, revision, about, payload, status,"
+            " next_attempt_at, created_at, updated_at) VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s)"
+            " ON CONFLICT (notice_key, channel) DO NOTHING",
+            [
+                (
+                    p.delivery_id,
+                    p.event_id,
+                    p.notice.key,
+                    str(p.notice.type),
+                    str(p.notice.recipient),
+                    p.notice.recipient.unit_id,
+                    p.channel,
+                    None if p.notice.edition is None else p.notice.edition.year,
+                    None if p.notice.edition is None else p.notice.edition.number,
+                    p.notice.revision,
+                    p.notice.about,
+                    Jsonb(p.payload),
+                    at,
+                    at,
+                    at,
+                )
+                for p in planned
+            ],
+        )
 
 
 async def claim_due(conn: Conn, now: datetime, limit: int) -> list[dict[str, Any]]:
@@ -204,11 +213,11 @@ async def record_attempt(
     )
 
 
-async def mark_skipped(conn: Conn, delivery_id: UUID, reason: str, at: datetime) -> None:
+async def mark_skipped(conn: Conn, delivery_ids: list[UUID], reason: str, at: datetime) -> None:
     await conn.execute(
         "UPDATE deliveries SET status = 'skipped', last_error = %s, updated_at = %s"
-        " WHERE delivery_id = %s",
-        (reason, at, delivery_id),
+        " WHERE delivery_id = ANY(%s)",
+        (reason, at, delivery_ids),
     )
 
 

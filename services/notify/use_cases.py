@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,27 +85,36 @@ class NotifyService:
         notices: list[PlannedNotice],
         fallback_names: dict[str, str] | None = None,
     ) -> None:
+        """The notices one event plans (see `plan_many`)."""
+        await self.plan_many(conn, [(event_id, notices)], fallback_names)
+
+    async def plan_many(
+        self,
+        conn: Conn,
+        planned: Sequence[tuple[UUID, list[PlannedNotice]]],
+        fallback_names: dict[str, str] | None = None,
+    ) -> None:
         """One pending delivery per (notice, channel): the default webhook and each channel
         of the recipient. The (notice key, channel) pair is unique, so a notice planned again
-        from a redelivered event is not sent again (R5)."""
+        from a redelivered event is not sent again (R5). ``planned``: (event id, its notices)."""
+        if not planned:
+            return
         at = self.now()
-        keys = sorted({str(n.recipient) for n in notices})
+        keys = sorted({str(n.recipient) for _, notices in planned for n in notices})
         channels = await recipients.channels_of(conn, keys)
         names = await recipients.names_of(conn, keys)
-        for notice in notices:
-            unit_id = notice.recipient.unit_id
-            name = names.get(str(notice.recipient)) or (fallback_names or {}).get(unit_id or "")
-            for channel in [DEFAULT_CHANNEL, *channels.get(str(notice.recipient), [])]:
-                delivery_id = self.new_id()
-                await repo.plan_delivery(
-                    conn,
-                    delivery_id=delivery_id,
-                    event_id=event_id,
-                    notice=notice,
-                    channel=channel,
-                    payload=notice_body(notice, delivery_id, name),
-                    at=at,
-                )
+        rows: list[repo.PlannedDelivery] = []
+        for event_id, notices in planned:
+            for notice in notices:
+                unit_id = notice.recipient.unit_id
+                name = names.get(str(notice.recipient)) or (fallback_names or {}).get(unit_id or "")
+                for channel in [DEFAULT_CHANNEL, *channels.get(str(notice.recipient), [])]:
+                    delivery_id = self.new_id()
+                    payload = notice_body(notice, delivery_id, name)
+                    rows.append(
+                        repo.PlannedDelivery(delivery_id, event_id, notice, channel, payload)
+                    )
+        await repo.plan_deliveries(conn, rows, at)
 
     async def record_outcome(
         self,
@@ -174,9 +183,9 @@ class NotifyService:
         )
         await stage_raw(conn, self.new_id(), dead_letter_subject(PRODUCER), to_wire(letter))
 
-    async def skip(self, conn: Conn, row: dict[str, Any], reason: str) -> None:
-        """No receiver (or no longer the channel): the notice is kept, marked skipped."""
-        await repo.mark_skipped(conn, row["delivery_id"], reason, self.now())
+    async def skip(self, conn: Conn, rows: list[dict[str, Any]], reason: str) -> None:
+        """No receiver (or no longer the channel): the notices are kept, marked skipped."""
+        await repo.mark_skipped(conn, [row["delivery_id"] for row in rows], reason, self.now())
 
     def _final_event(
         self, row: dict[str, Any], status: str, attempts: int, outcome: Outcome, at: datetime

@@ -113,8 +113,7 @@ class DeliveryWorker:
                 target = self._target(queued[0])
                 if target is None:
                     reason = NO_RECEIVER if channel == DEFAULT_CHANNEL else NO_CHANNEL
-                    for row in queued:
-                        await service.skip(conn, row, reason)
+                    await service.skip(conn, queued, reason)
                 elif target.is_robot:
                     by_robot.setdefault(pace_key(target.url), []).extend(
                         (row, target) for row in queued

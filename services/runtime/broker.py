@@ -110,14 +110,18 @@ class Bus:
         self.publishers[subject] = pub
         return pub
 
-    def subscriber(self, model: type[Event], *, fact: str | None = None) -> Decorator:
+    def subscriber(
+        self, model: type[Event], *, fact: str | None = None, batch: bool = False
+    ) -> Decorator:
         """A durable pull consumer of ``model``'s subject, named ``<service>-<fact>``.
 
         Every durable is unique: two subscribers sharing one silently lose messages.
+        ``batch``: as for `stream_subscriber` (the handler's first parameter is
+        ``list[model]``, for the AsyncAPI document only).
         """
         name = f"{self.service}-{fact or model.SUBJECT.replace('.', '-')}"
         spec = stream_for_subject(model.SUBJECT)
-        return self._pull(model.SUBJECT, spec, name, (model.__doc__ or "").strip())
+        return self._pull(model.SUBJECT, spec, name, (model.__doc__ or "").strip(), batch)
 
     def stream_subscriber(
         self, spec: StreamSpec, description: str, *, batch: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from .db import Conn
@@ -21,6 +22,23 @@ async def first_delivery(
         (consumer, event_id, subject, stream_seq),
     )
     return cur.rowcount == 1
+
+
+async def first_deliveries(
+    conn: Conn, consumer: str, deliveries: Sequence[tuple[UUID, str, int | None]]
+) -> set[UUID]:
+    """`first_delivery` for a batch of (event id, subject, stream sequence): the ids ``consumer``
+    had not applied yet, now recorded as applied (an id twice in the batch counts once)."""
+    if not deliveries:
+        return set()
+    ids, subjects, seqs = zip(*deliveries, strict=True)
+    cur = await conn.execute(
+        "INSERT INTO processed_events (consumer, event_id, subject, stream_seq)"
+        " SELECT %s, * FROM unnest(%s::uuid[], %s::text[], %s::bigint[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
+        (consumer, list(ids), list(subjects), list(seqs)),
+    )
+    return {row["event_id"] for row in await cur.fetchall()}
 
 
 async def prune_processed(conn: Conn, older_than_days: int) -> int:

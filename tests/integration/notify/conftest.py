@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -151,6 +152,22 @@ def edition(units: list[str], red: list[str], black: list[str]) -> EditionPublis
             reported=0, rectified=0, rate=None, overdue=0, rework=0, on_time=0, on_time_rate=None
         ),
     )
+
+
+async def dead_letters(js: Any) -> list[dict[str, Any]]:
+    """Every dead letter on ``dlq.notify`` so far (the session's notify tests share it)."""
+    sub = await js.pull_subscribe("dlq.notify", stream="DLQ")
+    letters: list[dict[str, Any]] = []
+    try:
+        while True:
+            try:
+                batch = await sub.fetch(500, timeout=2)
+            except TimeoutError:
+                return letters
+            letters += [json.loads(m.data) for m in batch]
+    finally:
+        # Or the connection's drain waits 30 s for this subscription at the end of the test.
+        await sub.unsubscribe()
 
 
 async def publish(js: Any, event: EditionPublished, msg_id: str | None = None) -> None:

@@ -17,7 +17,17 @@ from services.notify.domain.webhook_signature import verify
 from services.notify.settings import NotifySettings
 from tests.conftest import Servers
 
-from .conftest import OFFICE, SECRET, Notify, edition, eventually, publish, start_notify, unit_ids
+from .conftest import (
+    OFFICE,
+    SECRET,
+    Notify,
+    dead_letters,
+    edition,
+    eventually,
+    publish,
+    start_notify,
+    unit_ids,
+)
 from .receiver import Receiver
 
 pytestmark = pytest.mark.integration
@@ -154,19 +164,9 @@ async def _expect_failed_and_dead_lettered(notify: Notify, js: Any) -> None:
 
     await eventually(failed)
     # Every dead letter of the session's notify tests so far, not only the first few hundred.
-    sub = await js.pull_subscribe("dlq.notify", stream="DLQ")
-    letters: list[dict[str, Any]] = []
-    while batch := await _fetch_or_none(sub):
-        letters += [json.loads(m.data) for m in batch]
+    letters = await dead_letters(js)
     mine = [d for d in letters if units[0] in d["payload"]]
     assert mine, letters[-3:]
     assert mine[0]["reason"].startswith("delivery failed")
     events = await notify.rows("SELECT payload FROM outbox WHERE subject = 'notify.v1.failed'")
     assert any(units[0] in bytes(e["payload"]).decode() for e in events)
-
-
-async def _fetch_or_none(sub: Any) -> list[Any]:
-    try:
-        return list(await sub.fetch(500, timeout=2))
-    except TimeoutError:
-        return []

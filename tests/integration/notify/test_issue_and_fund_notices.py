@@ -3,13 +3,14 @@ in whatever order their events arrive."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from .conftest import Notify, eventually, unit_ids
+from .conftest import Notify, dead_letters, eventually, unit_ids
 from .events import allocated, overdue, publish_event, rectified, reported
 
 pytestmark = pytest.mark.integration
@@ -130,3 +131,28 @@ async def test_an_allocation_sends_award_notices_and_the_finance_summary(
 
 def event_about(event: Any) -> str:
     return f"allocation:{event.year}-{event.edition}-r{event.revision}"
+
+
+async def test_a_batch_with_a_redelivered_report_and_a_malformed_one_plans_each_notice_once(
+    notify: Notify, js: Any
+) -> None:
+    """Issue events are applied a fetched batch at a time: a report delivered twice plans one
+    supervision notice, and an invalid message is dead-lettered alone while the rest apply."""
+    units = unit_ids("batch", 3)
+    issues = [reported(u, timedelta(days=3)) for u in units]
+    broken = json.dumps({"type": "issues.v1.reported", "unit_id": units[0]}).encode()
+    await js.publish("issues.v1.reported", broken, headers={"Nats-Msg-Id": f"broken-{units[0]}"})
+    for issue in issues:
+        await publish_event(js, issue)
+        # Past JetStream's duplicate window (another message id): the consumer must drop it.
+        await publish_event(js, issue, msg_id=f"again-{issue.event_id}")
+
+    async def all_sent() -> bool:
+        return {n["unit_id"] for n in _sent(notify, "supervision")} >= set(units)
+
+    await eventually(all_sent)
+    sql = "SELECT count(*) AS n FROM deliveries WHERE unit_id = ANY(%s) AND notice_type = %s"
+    (row,) = await notify.rows(sql, units, "supervision")
+    assert row["n"] == 3
+    (mine,) = [d for d in await dead_letters(js) if units[0] in d["payload"]]
+    assert mine["original_subject"] == "issues.v1.reported" and "issue_id" in mine["reason"]
