@@ -28,6 +28,7 @@ from .issue_events import IssueEvents
 from .office import Office
 from .recipients import RECIPIENT, CsvError, RecipientIn
 from .samples import sample
+from .settings import NotifySettings
 from .texts import notice_body
 from .triggers import Triggers
 from .use_cases import NotifyService
@@ -133,7 +134,12 @@ def router(runtime: ServiceRuntime, office: Office) -> APIRouter:
     return api
 
 
-def subscribe(runtime: ServiceRuntime, service: NotifyService, worker: DeliveryWorker) -> None:
+def subscribe(
+    runtime: ServiceRuntime,
+    service: NotifyService,
+    worker: DeliveryWorker,
+    settings: NotifySettings,
+) -> None:
     """Editions (R5.2, R5.3), issues (R5.1) and allocations (R5.4), one durable per subject;
     the issue subjects' in batches (`issue_events`)."""
     triggers = Triggers(service)
@@ -155,14 +161,15 @@ def subscribe(runtime: ServiceRuntime, service: NotifyService, worker: DeliveryW
             yield conn
         worker.poke()  # after the commit: a batch may have planned notices
 
-    settings, apply = runtime.settings, IssueEvents(service).apply
+    apply = IssueEvents(service).apply
     policy = Policy(settings.max_deliver, settings.nak_delays_seconds)
     for model in issue_events.SUBJECTS:
         name = issue_events.consumer_of(model.SUBJECT)
         decode = issue_events.decoder(model)
         applier = BatchApplier(name, transaction, decode, apply, runtime.bus.dead_letters, policy)
         runtime.before_stopping.append(applier.drain)
-        runtime.bus.subscriber(model, batch=True)(_batch_handler(model, applier))
+        wait = settings.issue_batch_wait_seconds
+        runtime.bus.subscriber(model, batch=True, batch_wait=wait)(_batch_handler(model, applier))
 
 
 def _batch_handler(model: type[Event], applier: BatchApplier[Any]) -> Any:

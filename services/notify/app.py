@@ -37,7 +37,7 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, ServiceRunti
         runtime.bus.publisher(model)
     service = NotifyService(runtime=runtime, max_attempts=settings.delivery_attempts)
     worker = DeliveryWorker(service, settings)
-    subscribe(runtime, service, worker)
+    subscribe(runtime, service, worker, settings)
     app = runtime.http_app("Chuangwen notify", [router(runtime, Office(service))])
     runtime_lifespan = app.router.lifespan_context
 

@@ -40,6 +40,11 @@ class NotifySettings(ServiceSettings):
     robot_rate_limit: int = Field(20, ge=1, le=1000)
     robot_rate_window_seconds: float = Field(60.0, gt=0)
     reminder_batch: int = Field(100, ge=1, le=1000)
+    # How long each issue subject's consumer waits for its batch to fill. A notice can wait a
+    # tenth of a second; shorter means eight consumers each committing small batches many times
+    # a second, longer a burst of hundreds at once (measured at 1,000 events/s: both slowed the
+    # ranking beside it, bench/pipeline.py), and an idle consumer asks the server 1/wait a second.
+    issue_batch_wait_seconds: float = Field(0.1, gt=0, le=30)
 
     @property
     def allowed_hosts(self) -> dict[str, frozenset[str]]:

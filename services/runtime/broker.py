@@ -111,17 +111,25 @@ class Bus:
         return pub
 
     def subscriber(
-        self, model: type[Event], *, fact: str | None = None, batch: bool = False
+        self,
+        model: type[Event],
+        *,
+        fact: str | None = None,
+        batch: bool = False,
+        batch_wait: float | None = None,
     ) -> Decorator:
         """A durable pull consumer of ``model``'s subject, named ``<service>-<fact>``.
 
         Every durable is unique: two subscribers sharing one silently lose messages.
         ``batch``: as for `stream_subscriber` (the handler's first parameter is
-        ``list[model]``, for the AsyncAPI document only).
+        ``list[model]``, for the AsyncAPI document only); ``batch_wait`` instead of the
+        settings' ``batch_wait_seconds``, for a consumer whose latency matters less than what
+        its idle polling costs.
         """
         name = f"{self.service}-{fact or model.SUBJECT.replace('.', '-')}"
         spec = stream_for_subject(model.SUBJECT)
-        return self._pull(model.SUBJECT, spec, name, (model.__doc__ or "").strip(), batch)
+        doc = (model.__doc__ or "").strip()
+        return self._pull(model.SUBJECT, spec, name, doc, batch, batch_wait)
 
     def stream_subscriber(
         self, spec: StreamSpec, description: str, *, batch: bool = False
@@ -139,14 +147,21 @@ class Bus:
         return self._pull(">", spec, name, description, batch)
 
     def _pull(
-        self, subject: str, spec: StreamSpec, name: str, description: str, batch: bool = False
+        self,
+        subject: str,
+        spec: StreamSpec,
+        name: str,
+        description: str,
+        batch: bool = False,
+        batch_wait: float | None = None,
     ) -> Decorator:
         self.durables.append((spec.name, name))
         size, wait = self.settings.fetch_batch, self.settings.fetch_wait_seconds
         extra: dict[str, Any] = {}
         if batch:
             extra = {"decoder": _left_to_the_handler, "ack_policy": AckPolicy.MANUAL}
-            size, wait = self.settings.batch_size, self.settings.batch_wait_seconds
+            size = self.settings.batch_size
+            wait = self.settings.batch_wait_seconds if batch_wait is None else batch_wait
         return self.broker.subscriber(
             subject,
             stream=JStream(spec.name, declare=False),
