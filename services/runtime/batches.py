@@ -25,9 +25,9 @@ On two cores this process and PostgreSQL then work at the same time instead of i
 one is applied, batches are applied in the order they were fetched, and the consumer's
 ``max_ack_pending`` covers the batches in hand (`Bus.stream_subscriber`). `drain`, run before
 the broker stops, applies and acks what was handed over; later batches are applied by the
-handler itself, which FastStream waits for. A fetch that completes after FastStream's subscriber began
-stopping is dropped by FastStream unhandled and unacked: it comes back after ``ack_wait``
-and is applied once then (at-least-once, idempotent consumers).
+handler itself, which FastStream waits for. A fetch that completes after FastStream's
+subscriber began stopping is dropped by FastStream unhandled and unacked: it comes back after
+``ack_wait`` and is applied once then (at-least-once, idempotent consumers).
 """
 
 from __future__ import annotations
