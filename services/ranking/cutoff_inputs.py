@@ -1,7 +1,9 @@
 """What an edition or a rate report reads from ranking's projection at a cutoff (R3, R4.2,
 R7): every unit's counts (from the units' tallies, less what the cutoff leaves out, and the
 facts of the few issues that must be folded) and the unit directory and scores, each up to the
-input positions. The projection itself is written by `projection`."""
+input positions. The projection itself is written by `projection`. (Migration 0006 calls
+`rates_at` by its earlier place, ``projection.rates_at``: an applied migration is never edited,
+its checksum would stop every database that ran it.)"""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 -- on issue_summaries from the rows each statement changed (PostgreSQL's transition tables hold
 -- their values before and after), so an edition reads 10,000 rows instead of summing a million
 -- summaries; it subtracts the issues its cutoff or input position leaves out
--- (cutoff_inputs.rates_at). Summary batches are serialised by their stream's input position lock;
+-- (projection.rates_at). Summary batches are serialised by their stream's input position lock;
 -- the rows are changed in unit order anyway, so two writers could never deadlock here.
 CREATE TABLE unit_tallies (
     unit_id   text PRIMARY KEY,
