@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -17,7 +15,6 @@ from services.contracts.ranking import EditionPublished
 from services.runtime.auth import Principal, requires
 from services.runtime.batches import BatchApplier, Policy, raw_messages
 from services.runtime.broker import JsMessage
-from services.runtime.db import Conn
 from services.runtime.service import ServiceRuntime
 
 from . import issue_events
@@ -32,7 +29,6 @@ from .settings import NotifySettings
 from .texts import notice_body
 from .triggers import Triggers
 from .use_cases import NotifyService
-from .worker import DeliveryWorker
 
 UnitQuery = Annotated[
     str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$", max_length=64)
@@ -134,39 +130,29 @@ def router(runtime: ServiceRuntime, office: Office) -> APIRouter:
     return api
 
 
-def subscribe(
-    runtime: ServiceRuntime,
-    service: NotifyService,
-    worker: DeliveryWorker,
-    settings: NotifySettings,
-) -> None:
+def subscribe(runtime: ServiceRuntime, service: NotifyService, settings: NotifySettings) -> None:
     """Editions (R5.2, R5.3), issues (R5.1) and allocations (R5.4), one durable per subject;
-    the issue subjects' in batches (`issue_events`)."""
+    the issue subjects' in batches (`issue_events`). What they plan wakes the delivery worker
+    after the commit (`NotifyService.on_planned`)."""
     triggers = Triggers(service)
 
     async def on_edition_published(event: EditionPublished, msg: JsMessage) -> None:
-        if await service.plan_edition(event, msg):
-            worker.poke()
+        await service.plan_edition(event, msg)
 
     async def on_allocated(event: Allocated, msg: JsMessage) -> None:
-        if await triggers.allocated(event, msg):
-            worker.poke()
+        await triggers.allocated(event, msg)
 
     runtime.bus.subscriber(EditionPublished)(on_edition_published)
     runtime.bus.subscriber(Allocated)(on_allocated)
-
-    @contextlib.asynccontextmanager
-    async def transaction() -> AsyncIterator[Conn]:
-        async with runtime.transaction() as conn:
-            yield conn
-        worker.poke()  # after the commit: a batch may have planned notices
 
     apply = IssueEvents(service).apply
     policy = Policy(settings.max_deliver, settings.nak_delays_seconds)
     for model in issue_events.SUBJECTS:
         name = issue_events.consumer_of(model.SUBJECT)
         decode = issue_events.decoder(model)
-        applier = BatchApplier(name, transaction, decode, apply, runtime.bus.dead_letters, policy)
+        applier = BatchApplier(
+            name, runtime.transaction, decode, apply, runtime.bus.dead_letters, policy
+        )
         runtime.before_stopping.append(applier.drain)
         wait = settings.issue_batch_wait_seconds
         runtime.bus.subscriber(model, batch=True, batch_wait=wait)(_batch_handler(model, applier))

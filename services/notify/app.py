@@ -35,9 +35,14 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, ServiceRunti
     runtime = ServiceRuntime("notify", settings, Path(__file__).parent / "migrations", streams)
     for model in PUBLISHES:
         runtime.bus.publisher(model)
-    service = NotifyService(runtime=runtime, max_attempts=settings.delivery_attempts)
+    service = NotifyService(
+        runtime=runtime,
+        max_attempts=settings.delivery_attempts,
+        default_webhook=settings.webhook_url is not None,
+    )
     worker = DeliveryWorker(service, settings)
-    subscribe(runtime, service, worker, settings)
+    service.on_planned = worker.poke  # what a commit planned is sent at once, not at the poll
+    subscribe(runtime, service, settings)
     app = runtime.http_app("Chuangwen notify", [router(runtime, Office(service))])
     runtime_lifespan = app.router.lifespan_context
 

@@ -48,13 +48,17 @@ async def load_many(conn: Conn, issue_ids: list[UUID]) -> dict[str, TrackedIssue
 
 
 _SAVE = (
-    "UPDATE tracked_issues SET state = %s, state_version = %s, unit_id = %s,"
-    " unit_version = %s, deadline = %s, deadline_version = %s, details = %s, remind_at = %s"
-    " WHERE issue_id = %s"
+    "UPDATE tracked_issues t SET state = s.state, state_version = s.state_version,"
+    " unit_id = s.unit_id, unit_version = s.unit_version, deadline = s.deadline,"
+    " deadline_version = s.deadline_version, details = s.details, remind_at = s.remind_at"
+    " FROM unnest(%b::uuid[], %b::text[], %b::int[], %b::text[], %b::int[],"
+    " %b::timestamptz[], %b::int[], %b::jsonb[], %b::timestamptz[])"
+    " AS s (issue_id, state, state_version, unit_id, unit_version, deadline, deadline_version,"
+    " details, remind_at) WHERE t.issue_id = s.issue_id"
 )
 
 
-def _save_params(issue: TrackedIssue) -> tuple[Any, ...]:
+def _save_row(issue: TrackedIssue) -> tuple[Any, ...]:
     details = None
     if issue.details is not None:
         details = {
@@ -63,6 +67,7 @@ def _save_params(issue: TrackedIssue) -> tuple[Any, ...]:
         }
     remind_at = None if issue.deadline is None else issue.deadline - REMINDER_LEAD
     return (
+        UUID(issue.issue_id),
         str(issue.state),
         issue.state_version,
         issue.unit_id,
@@ -71,15 +76,15 @@ def _save_params(issue: TrackedIssue) -> tuple[Any, ...]:
         issue.deadline_version,
         None if details is None else Jsonb(details),
         remind_at,
-        issue.issue_id,
     )
 
 
 async def save_many(conn: Conn, issues: list[TrackedIssue]) -> None:
-    """Write ``issues`` back, in one round trip (psycopg pipelines ``executemany``)."""
+    """Write ``issues`` back in one statement, each column an array in binary format (a
+    statement per row cost twice the CPU; text arrays of JSON cost eight times, escaping)."""
     if issues:
-        async with conn.cursor() as cur:
-            await cur.executemany(_SAVE, [_save_params(i) for i in issues])
+        columns = [list(column) for column in zip(*map(_save_row, issues), strict=True)]
+        await conn.execute(_SAVE, columns)
 
 
 async def claim_reminders(

@@ -119,48 +119,52 @@ async def list_talks(conn: Conn, unit_id: str | None, level: TalkLevel | None) -
 
 @dataclass(frozen=True)
 class PlannedDelivery:
-    """One (notice, channel) to send, with the message it sends."""
+    """One (notice, channel) to send, with the message it sends; or recorded as not sent, with
+    the reason (``skipped``)."""
 
     delivery_id: UUID
     event_id: UUID
     notice: PlannedNotice
     channel: str
     payload: dict[str, Any]
+    skipped: str | None = None
 
 
 async def plan_deliveries(conn: Conn, planned: list[PlannedDelivery], at: datetime) -> None:
-    """Insert pending deliveries, in one round trip (psycopg pipelines ``executemany``); a
-    (notice, channel) already planned is left as it is."""
+    """Insert the deliveries, pending or skipped, in one statement, each column an array in
+    binary format (see `issue_tracking.save_many`); a (notice, channel) already planned is
+    left as it is."""
     if not planned:
         return
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            "INSERT INTO deliveries (delivery_id, event_id, notice_key, notice_type, recipient,"
-            " unit_id, channel, year, number, revision, about, payload, status,"
-            " next_attempt_at, created_at, updated_at) VALUES"
-            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s)"
-            " ON CONFLICT (notice_key, channel) DO NOTHING",
-            [
-                (
-                    p.delivery_id,
-                    p.event_id,
-                    p.notice.key,
-                    str(p.notice.type),
-                    str(p.notice.recipient),
-                    p.notice.recipient.unit_id,
-                    p.channel,
-                    None if p.notice.edition is None else p.notice.edition.year,
-                    None if p.notice.edition is None else p.notice.edition.number,
-                    p.notice.revision,
-                    p.notice.about,
-                    Jsonb(p.payload),
-                    at,
-                    at,
-                    at,
-                )
-                for p in planned
-            ],
+    rows = [
+        (
+            p.delivery_id,
+            p.event_id,
+            p.notice.key,
+            str(p.notice.type),
+            str(p.notice.recipient),
+            p.notice.recipient.unit_id,
+            p.channel,
+            None if p.notice.edition is None else p.notice.edition.year,
+            None if p.notice.edition is None else p.notice.edition.number,
+            p.notice.revision,
+            p.notice.about,
+            Jsonb(p.payload),
+            "pending" if p.skipped is None else "skipped",
+            p.skipped,
         )
+        for p in planned
+    ]
+    await conn.execute(
+        "INSERT INTO deliveries (delivery_id, event_id, notice_key, notice_type, recipient,"
+        " unit_id, channel, year, number, revision, about, payload, status, last_error,"
+        " next_attempt_at, created_at, updated_at)"
+        " SELECT *, %s, %s, %s FROM unnest(%b::uuid[], %b::uuid[], %b::text[], %b::text[],"
+        " %b::text[], %b::text[], %b::text[], %b::int[], %b::int[], %b::int[], %b::text[],"
+        " %b::jsonb[], %b::text[], %b::text[])"
+        " ON CONFLICT (notice_key, channel) DO NOTHING",
+        [at, at, at, *(list(column) for column in zip(*rows, strict=True))],
+    )
 
 
 async def claim_due(conn: Conn, now: datetime, limit: int) -> list[dict[str, Any]]:

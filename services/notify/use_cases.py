@@ -21,7 +21,6 @@ from services.contracts.ranking import EditionPublished
 from services.contracts.streams import dead_letter_subject
 from services.runtime.db import Conn
 from services.runtime.failures import NotReady
-from services.runtime.outbox import stage_raw
 from services.runtime.service import ServiceRuntime
 
 from . import recipients
@@ -35,6 +34,7 @@ from .texts import notice_body
 PRODUCER = "notify"
 CONSUMER = "notify-edition-published"
 DEFAULT_CHANNEL = "webhook"  # NOTIFY_WEBHOOK_URL: every notice, whoever the recipient
+NO_RECEIVER = "no webhook receiver configured (NOTIFY_WEBHOOK_URL)"
 
 
 @dataclass
@@ -43,6 +43,10 @@ class NotifyService:
 
     runtime: ServiceRuntime
     max_attempts: int
+    # NOTIFY_WEBHOOK_URL is set: the default channel's copies are sent, not recorded skipped.
+    default_webhook: bool = True
+    # Called after a commit that planned deliveries to send (the delivery worker's poke).
+    on_planned: Callable[[], None] = lambda: None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     new_id: Callable[[], UUID] = uuid.uuid4
 
@@ -94,9 +98,13 @@ class NotifyService:
         planned: Sequence[tuple[UUID, list[PlannedNotice]]],
         fallback_names: dict[str, str] | None = None,
     ) -> None:
-        """One pending delivery per (notice, channel): the default webhook and each channel
-        of the recipient. The (notice key, channel) pair is unique, so a notice planned again
-        from a redelivered event is not sent again (R5). ``planned``: (event id, its notices)."""
+        """One delivery per (notice, channel): the default webhook and each channel of the
+        recipient. The (notice key, channel) pair is unique, so a notice planned again from a
+        redelivered event is not sent again (R5). ``planned``: (event id, its notices).
+
+        Without a default webhook its copies are recorded skipped at once, with the message they
+        would have carried: the office still lists every notice, and the delivery worker is not
+        woken to skip them one batch at a time."""
         if not planned:
             return
         at = self.now()
@@ -111,10 +119,20 @@ class NotifyService:
                 for channel in [DEFAULT_CHANNEL, *channels.get(str(notice.recipient), [])]:
                     delivery_id = self.new_id()
                     payload = notice_body(notice, delivery_id, name)
+                    unsent = channel == DEFAULT_CHANNEL and not self.default_webhook
                     rows.append(
-                        repo.PlannedDelivery(delivery_id, event_id, notice, channel, payload)
+                        repo.PlannedDelivery(
+                            delivery_id,
+                            event_id,
+                            notice,
+                            channel,
+                            payload,
+                            skipped=NO_RECEIVER if unsent else None,
+                        )
                     )
         await repo.plan_deliveries(conn, rows, at)
+        if any(row.skipped is None for row in rows):
+            self.runtime.after_commit(conn, self.on_planned)
 
     async def record_outcome(
         self,
@@ -181,7 +199,9 @@ class NotifyService:
             reason=f"delivery failed {attempts} times: {reason}"[:1000] or "delivery failed",
             failed_at=at,
         )
-        await stage_raw(conn, self.new_id(), dead_letter_subject(PRODUCER), to_wire(letter))
+        await self.runtime.commit_raw(
+            conn, self.new_id(), dead_letter_subject(PRODUCER), to_wire(letter)
+        )
 
     async def skip(self, conn: Conn, rows: list[dict[str, Any]], reason: str) -> None:
         """No receiver (or no longer the channel): the notices are kept, marked skipped."""

@@ -32,10 +32,9 @@ from .domain.rate_limit import RateLimit, pace
 from .domain.robots import pace_key
 from .settings import NotifySettings
 from .triggers import Triggers
-from .use_cases import DEFAULT_CHANNEL, NotifyService
+from .use_cases import DEFAULT_CHANNEL, NO_RECEIVER, NotifyService
 
 log = logging.getLogger(__name__)
-NO_RECEIVER = "no webhook receiver configured (NOTIFY_WEBHOOK_URL)"
 NO_CHANNEL = "the recipient's channel was removed"
 
 

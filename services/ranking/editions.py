@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from services.contracts.ranking import EditionPublished, RatesPublished
 from services.runtime.heap import collector_paused
 from services.runtime.http import DomainConflict
-from services.runtime.outbox import stage_raw
 from services.runtime.service import ServiceRuntime
 
 from . import metrics, store
@@ -240,9 +239,12 @@ class EditionsService:
             await store.save_edition(conn, message, payload, digest)
             if scheduled:
                 await store.claim_scheduled(conn, cutoff, content.year, number)
-            await stage_raw(conn, UUID(message["event_id"]), EditionPublished.SUBJECT, payload)
+            runtime = self.runtime
+            await runtime.commit_raw(
+                conn, UUID(message["event_id"]), EditionPublished.SUBJECT, payload
+            )
             rates = rates_message(message, self.new_id(), published_at)
-            await stage_raw(
+            await runtime.commit_raw(
                 conn, UUID(rates["event_id"]), RatesPublished.SUBJECT, canonical_json(rates)
             )
         return {**message, "created": True}

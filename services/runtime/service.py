@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -29,7 +30,7 @@ from .faults import Faults
 from .inbox import first_delivery, prune_processed
 from .logs import configure_logging
 from .migrations import migrate
-from .outbox import OutboxRelay, stage
+from .outbox import OutboxRelay, stage, stage_raw
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class ServiceRuntime:
         self._pool: Pool | None = None
         self._relay: OutboxRelay | None = None
         self._maintenance: asyncio.Task[None] | None = None
+        # What each open `transaction` runs once it has committed (`after_commit`).
+        self._after_commit: dict[Conn, list[Callable[[], None]]] = {}
         # Run at start after the migrations, before any message is consumed (e.g. a one-off
         # backfill a migration asked for).
         self.before_consuming: list[Callable[[Pool], Awaitable[None]]] = []
@@ -85,15 +88,45 @@ class ServiceRuntime:
     # -- use cases ---------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
-        """One transaction per use case; the relay is woken after it commits."""
-        async with self.pool.connection() as conn, conn.transaction():
-            yield conn
-        if self._relay is not None:
-            self._relay.poke()
+        """One transaction per use case. What `after_commit` was given runs once it has
+        committed (the outbox relay's wake-up, if it staged events), not after a rollback."""
+        async with self.pool.connection() as conn:
+            hooks: list[Callable[[], None]] = []
+            self._after_commit[conn] = hooks
+            try:
+                async with conn.transaction():
+                    yield conn
+            finally:
+                del self._after_commit[conn]
+        for hook in hooks:
+            hook()
+
+    def after_commit(self, conn: Conn, hook: Callable[[], None]) -> None:
+        """Call ``hook`` (once, however often it is given) after the open `transaction` of
+        ``conn`` commits: a wake-up for work the commit makes visible. Waking a task before
+        the commit would let it look too early and wait for its next poll instead."""
+        hooks = self._after_commit.get(conn)
+        if hooks is None:
+            raise RuntimeError(f"{self.name}: not a connection of an open runtime transaction")
+        if hook not in hooks:
+            hooks.append(hook)
 
     async def commit(self, conn: Conn, events: Sequence[Event]) -> None:
-        """Stage ``events`` in the outbox inside the open transaction ``conn``."""
+        """Stage ``events`` in the outbox inside the open transaction ``conn``; the relay is
+        woken after it commits. (Waking it after every transaction cost each consumer's batch
+        an empty flush of four round trips.)"""
         await stage(conn, events)
+        if events:
+            self._wake_relay(conn)
+
+    async def commit_raw(self, conn: Conn, event_id: UUID, subject: str, payload: bytes) -> None:
+        """`commit` for bytes that are already canonical JSON (R7: published as computed)."""
+        await stage_raw(conn, event_id, subject, payload)
+        self._wake_relay(conn)
+
+    def _wake_relay(self, conn: Conn) -> None:
+        if self._relay is not None:
+            self.after_commit(conn, self._relay.poke)
 
     async def apply_once(
         self,

@@ -52,15 +52,15 @@ class Notify:
 
 
 async def start_notify(receiver: Receiver, **overrides: Any) -> AsyncIterator[Notify]:
-    settings = NotifySettings(
-        webhook_url=receiver.url,
-        webhook_secret=SecretStr(SECRET),
-        allow_private_targets=True,
-        backoff_base_seconds=0.05,
-        delivery_poll_seconds=0.1,
-        nak_delays_seconds=(0.2,),
-        **overrides,
-    )
+    defaults: dict[str, Any] = {
+        "webhook_url": receiver.url,
+        "webhook_secret": SecretStr(SECRET),
+        "allow_private_targets": True,
+        "backoff_base_seconds": 0.05,
+        "delivery_poll_seconds": 0.1,
+        "nak_delays_seconds": (0.2,),
+    }
+    settings = NotifySettings(**(defaults | overrides))
     app, runtime = build(settings)
     async with (
         app.router.lifespan_context(app),
@@ -84,6 +84,14 @@ async def receiver() -> AsyncIterator[Receiver]:
 @pytest.fixture
 async def notify(server_env: Servers, receiver: Receiver) -> AsyncIterator[Notify]:
     async for running in start_notify(receiver):
+        yield running
+
+
+@pytest.fixture
+async def unpolled_notify(server_env: Servers, receiver: Receiver) -> AsyncIterator[Notify]:
+    """Notify whose delivery worker looks for due deliveries once an hour, and when woken."""
+    async for running in start_notify(receiver, delivery_poll_seconds=3600):
+        await asyncio.sleep(0.2)  # the worker's first look, at start, has found nothing
         yield running
 
 

@@ -131,13 +131,30 @@ async def test_without_a_receiver_notices_are_kept_and_marked_skipped(
     ):
         await publish(js, edition([unit], red=[unit], black=[]))
 
-        async def skipped() -> bool:
+        async def planned() -> bool:
             got = (await http.get("/v1/notifications", params={"unit_id": unit})).json()
-            return len(got) == 2 and {n["status"] for n in got} == {"skipped"}
+            return len(got) == 2
 
-        await eventually(skipped)
-        got = (await http.get("/v1/notifications", params={"status": "skipped"})).json()
+        await eventually(planned)
+        # Recorded skipped as they are planned (never pending), each with its message.
+        got = (await http.get("/v1/notifications", params={"unit_id": unit})).json()
+        assert {n["status"] for n in got} == {"skipped"}
         assert all("NOTIFY_WEBHOOK_URL" in n["last_error"] for n in got)
+        assert all(n["attempts"] == 0 and n["title"] for n in got)
+
+
+async def test_planned_notices_are_sent_at_once_not_at_the_next_poll(
+    unpolled_notify: Notify, js: Any
+) -> None:
+    """The commit that plans notices wakes the delivery worker, which otherwise looks only
+    every ``delivery_poll_seconds`` (an hour here)."""
+    (unit,) = unit_ids("dept-woken", 1)
+    await publish(js, edition([unit], red=[unit], black=[]))
+
+    async def sent() -> bool:  # the rate report and the commendation
+        return len(unpolled_notify.receiver.for_units({unit})) == 2
+
+    await eventually(sent)
 
 
 async def test_a_notice_refused_for_good_is_failed_and_dead_lettered_on_the_bus(

@@ -47,6 +47,20 @@ async def test_a_report_sends_the_supervision_notice_and_overdue_reaches_unit_an
     assert recipients == Counter([f"unit:{unit}", "office:campaign_office"])
 
 
+async def test_a_batch_that_plans_a_notice_wakes_the_delivery_worker(
+    unpolled_notify: Notify, js: Any
+) -> None:
+    """The issue consumers' batch commit wakes the worker (``on_planned``); its own poll is
+    an hour here."""
+    (unit,) = unit_ids("dist-woken", 1)
+    await publish_event(js, reported(unit, timedelta(days=3)))
+
+    async def sent() -> bool:
+        return any(n["unit_id"] == unit for n in _sent(unpolled_notify, "supervision"))
+
+    await eventually(sent)
+
+
 async def test_a_backfilled_issues_historical_overdue_sends_no_overdue_notice(
     notify: Notify, js: Any
 ) -> None:
@@ -82,7 +96,12 @@ async def test_the_reminder_goes_out_24_hours_before_the_deadline_once_and_not_a
     due, fixed = unit_ids("town", 2)
     soon = reported(due, timedelta(hours=23))
     fixed_soon = reported(fixed, timedelta(hours=23))
-    await publish_event(js, rectified(fixed_soon))  # the fix overtakes the report
+    fix = rectified(fixed_soon)
+    await publish_event(js, fix)  # the fix overtakes the report
+    # Applied before the report is sent: each subject has a consumer of its own, so published
+    # first is not applied first (a report applied alone is due for its reminder at once).
+    applied = "SELECT 1 FROM processed_events WHERE event_id = %s"
+    await eventually(lambda: _exists(notify, applied, fix.event_id))
     await publish_event(js, fixed_soon)
     await publish_event(js, soon)
 
@@ -95,6 +114,10 @@ async def test_the_reminder_goes_out_24_hours_before_the_deadline_once_and_not_a
     )
     assert [n["unit_id"] for n in _sent(notify, "reminder")].count(due) == 1
     assert not any(n["unit_id"] == fixed for n in _sent(notify, "reminder"))
+
+
+async def _exists(notify: Notify, sql: str, *params: Any) -> bool:
+    return bool(await notify.rows(sql, *params))
 
 
 async def _count(notify: Notify, unit: str, kind: str, n: int) -> bool:
