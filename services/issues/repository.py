@@ -255,7 +255,7 @@ async def update_issue(conn: Conn, issue: Issue) -> None:
     cur = await conn.execute(
         "UPDATE issues SET unit_id = %s, deadline = %s, state = %s, rework_count = %s,"
         " version = %s, first_rectified_at = %s, updated_at = %s, overdue_emitted = %s,"
-        " requested_deadline = %s WHERE issue_id = %s AND version = %s",
+        " requested_deadline = %s WHERE issue_id = %s AND version = %s RETURNING version",
         (
             issue.unit_id,
             issue.deadline,
@@ -270,7 +270,7 @@ async def update_issue(conn: Conn, issue: Issue) -> None:
             issue.version - 1,
         ),
     )
-    if cur.rowcount != 1:
+    if await cur.fetchone() is None:  # not rowcount: unknown yet in pipeline mode
         raise RuntimeError(f"issue {issue.issue_id} changed concurrently")
 
 

@@ -68,13 +68,12 @@ class IssuesService:
         The year's number counter is locked last, just before the writes, so that concurrent
         reports (from any replica) queue on it for as short a time as possible; a rollback
         gives the number back, so numbers stay gap-free. In pipeline mode the statements whose
-        answers are not needed yet travel together (the counter with the unit, the three writes
-        with each other): BEGIN, two round trips and COMMIT, and the counter is held for one
-        round trip and the COMMIT.
+        answers are not needed yet travel together (BEGIN and the counter with the unit, the
+        three writes with COMMIT): two round trips, and the counter is held for the second.
         """
         at = self.now()
         year = numbering_year(at)
-        async with self.runtime.transaction() as conn, conn.pipeline():
+        async with self.runtime.transaction(pipeline=True) as conn:
             if data.request_id is not None:
                 # Two deliveries of one request may race: the second waits for the first.
                 await conn.execute(
@@ -208,7 +207,8 @@ class IssuesService:
         decide: Decision,
         own_unit: bool = False,
     ) -> dict[str, Any]:
-        async with self.runtime.transaction() as conn:
+        # Pipelined: BEGIN with the load, the history and outbox rows with COMMIT.
+        async with self.runtime.transaction(pipeline=True) as conn:
             return await self._decide(conn, issue_id, who, kind, data, decide, own_unit)
 
     async def _decide(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -146,13 +147,12 @@ def subscribe(runtime: ServiceRuntime, service: NotifyService, settings: NotifyS
     runtime.bus.subscriber(Allocated)(on_allocated)
 
     apply = IssueEvents(service).apply
+    pipelined = functools.partial(runtime.transaction, pipeline=True)
     policy = Policy(settings.max_deliver, settings.nak_delays_seconds)
     for model in issue_events.SUBJECTS:
         name = issue_events.consumer_of(model.SUBJECT)
         decode = issue_events.decoder(model)
-        applier = BatchApplier(
-            name, runtime.transaction, decode, apply, runtime.bus.dead_letters, policy
-        )
+        applier = BatchApplier(name, pipelined, decode, apply, runtime.bus.dead_letters, policy)
         runtime.before_stopping.append(applier.drain)
         wait = settings.issue_batch_wait_seconds
         runtime.bus.subscriber(model, batch=True, batch_wait=wait)(_batch_handler(model, applier))

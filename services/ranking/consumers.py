@@ -8,6 +8,7 @@ No ``from __future__ import annotations`` here: FastStream reads each handler's 
 at runtime to validate the payload against its contract.
 """
 
+import functools
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -79,7 +80,7 @@ def subscribe_all(runtime: ServiceRuntime) -> None:
     def applier(name: str, adapter: TypeAdapter[Any]) -> BatchApplier[Delivery]:
         return BatchApplier(
             name,
-            runtime.transaction,
+            functools.partial(runtime.transaction, pipeline=True),
             decoder(adapter),
             apply_deliveries,
             runtime.bus.dead_letters,
