@@ -14,7 +14,7 @@ import pytest
 from services.contracts.dead_letter import DeadLetter
 from services.contracts.streams import DLQ
 from tests.conftest import Servers
-from tests.integration.runtime_probe.probe import Probe, scored, wire
+from tests.integration.runtime_probe.probe import Probe, running, scored, wire
 
 from .harness import (
     OwnNats,
@@ -40,12 +40,8 @@ async def probe(
     monkeypatch.setenv("AUTH_MODE", "dev")
     for key in [k for k in os.environ if k.endswith(("_NATS_URL", "_DATABASE_URL"))]:
         monkeypatch.delenv(key)
-    probe = Probe()
-    await probe.runtime.start()
-    try:
+    async with running() as probe:
         yield probe
-    finally:
-        await probe.runtime.stop()
 
 
 async def test_poison_messages_are_dead_lettered_with_their_reason_and_the_rest_flows(

@@ -9,19 +9,15 @@ import pytest
 
 from tests.conftest import Servers
 
-from .runtime_probe.probe import Probe, scored
+from .runtime_probe.probe import Probe, running, scored
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def probe(server_env: Servers) -> AsyncIterator[Probe]:
-    probe = Probe()
-    await probe.runtime.start()
-    try:
+    async with running() as probe:
         yield probe
-    finally:
-        await probe.runtime.stop()
 
 
 async def test_a_hook_runs_once_after_the_commit_and_sees_its_writes(probe: Probe) -> None:

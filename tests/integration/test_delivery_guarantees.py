@@ -15,7 +15,7 @@ from services.contracts.dead_letter import DeadLetter
 from services.runtime.inbox import prune_processed
 from tests.conftest import Servers
 
-from .runtime_probe.probe import Probe, scored, wire
+from .runtime_probe.probe import Probe, running, scored, wire
 
 pytestmark = pytest.mark.integration
 
@@ -30,12 +30,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
 
 @pytest.fixture
 async def probe(server_env: Servers) -> AsyncIterator[Probe]:
-    probe = Probe()
-    await probe.runtime.start()
-    try:
+    async with running() as probe:
         yield probe
-    finally:
-        await probe.runtime.stop()
 
 
 async def test_an_event_delivered_twice_is_applied_once(probe: Probe, js: Any) -> None:

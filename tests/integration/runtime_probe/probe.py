@@ -6,8 +6,10 @@ handler raise for a unit's first N deliveries.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,3 +84,14 @@ def scored(unit_id: str, score: str = "88.5") -> AssessmentScored:
 
 def wire(event: AssessmentScored) -> bytes:
     return to_wire(event)
+
+
+@contextlib.asynccontextmanager
+async def running() -> AsyncIterator[Probe]:
+    """A started probe (its settings from the environment), stopped afterwards."""
+    probe = Probe()
+    await probe.runtime.start()
+    try:
+        yield probe
+    finally:
+        await probe.runtime.stop()
