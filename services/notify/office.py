@@ -89,10 +89,13 @@ class Office:
             return await _save_talk(conn, talk_id, changed, self.service)
 
     async def resend(self, delivery_id: UUID) -> dict[str, Any]:
-        """Send a notification again, as a new attempt chain (a pending one is left alone)."""
-        async with self.service.runtime.transaction() as conn:
-            row = await repo.resend(conn, delivery_id, self.service.now())
+        """Send a notification again, as a new attempt chain (a pending one is left alone);
+        the delivery worker is woken when it commits."""
+        service = self.service
+        async with service.runtime.transaction() as conn:
+            row = await repo.resend(conn, delivery_id, service.now())
             if row is not None:
+                service.runtime.after_commit(conn, service.on_planned)
                 return row
             if await repo.delivery_exists(conn, delivery_id):
                 raise DomainConflict("the notification is still pending")

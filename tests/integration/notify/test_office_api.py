@@ -42,8 +42,10 @@ async def test_the_office_schedules_a_talk_then_records_it_held_with_minutes(
 
 
 async def test_a_delivered_notification_can_be_resent_under_a_new_webhook_id(
-    notify: Notify, js: Any
+    unpolled_notify: Notify, js: Any
 ) -> None:
+    """The resend wakes the delivery worker (its poll is an hour here), as planning does."""
+    notify = unpolled_notify
     (unit,) = unit_ids("town", 1)
     await publish(js, edition([unit], red=[], black=[]))
 
