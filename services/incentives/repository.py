@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from services.runtime.db import Conn
+from services.runtime.db import Conn, columns
 
 from .domain.ledger import LedgerEntry, LedgerState, SettledRevision, ledger_state
 from .domain.settlement import Settlement
@@ -108,13 +108,13 @@ async def save_settlement(
     )
     if settlement.entries:
         # One statement for all entries: the booking trigger runs once per statement.
-        columns = [list(c) for c in zip(*(_entry_row(e) for e in settlement.entries), strict=True)]
+        entries = columns(_entry_row(e) for e in settlement.entries)
         await conn.execute(
             "INSERT INTO ledger_entries (year, edition, revision, unit_id, fen, kind,"
             " rule_version, source_event_id, booked_at) SELECT *, %s::timestamptz"
             " FROM unnest(%s::int[], %s::int[], %s::int[], %s::text[], %s::bigint[],"
             " %s::text[], %s::text[], %s::uuid[])",
-            [at, *columns],
+            [at, *entries],
         )
     cur = await conn.execute(
         "UPDATE funds SET version = version + 1 WHERE year = %s"

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from services.runtime.db import Conn
+from services.runtime.db import Conn, columns
 
 from .domain.issue_notices import REMINDER_LEAD, IssueFacts, IssueState, TrackedIssue
 
@@ -36,12 +36,12 @@ async def load_many(conn: Conn, issue_ids: list[UUID]) -> dict[str, TrackedIssue
     ids = sorted(issue_ids)
     await conn.execute(
         "INSERT INTO tracked_issues (issue_id, state, state_version, unit_version,"
-        " deadline_version) SELECT id, 'open', 0, 0, 0 FROM unnest(%s::uuid[]) AS id"
+        " deadline_version) SELECT id, 'open', 0, 0, 0 FROM unnest(%b::uuid[]) AS id"
         " ORDER BY id ON CONFLICT DO NOTHING",
         (ids,),
     )
     cur = await conn.execute(
-        "SELECT * FROM tracked_issues WHERE issue_id = ANY(%s) ORDER BY issue_id FOR UPDATE",
+        "SELECT * FROM tracked_issues WHERE issue_id = ANY(%b) ORDER BY issue_id FOR UPDATE",
         (ids,),
     )
     return {str(row["issue_id"]): _from_row(row) for row in await cur.fetchall()}
@@ -80,11 +80,10 @@ def _save_row(issue: TrackedIssue) -> tuple[Any, ...]:
 
 
 async def save_many(conn: Conn, issues: list[TrackedIssue]) -> None:
-    """Write ``issues`` back in one statement, each column an array in binary format (a
-    statement per row cost twice the CPU; text arrays of JSON cost eight times, escaping)."""
+    """Write ``issues`` back in one statement, each column an array in binary format
+    (`runtime.db.columns`; a statement per row cost 1.7x the CPU)."""
     if issues:
-        columns = [list(column) for column in zip(*map(_save_row, issues), strict=True)]
-        await conn.execute(_SAVE, columns)
+        await conn.execute(_SAVE, columns(map(_save_row, issues)))
 
 
 async def claim_reminders(

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from services.runtime.db import Conn
+from services.runtime.db import Conn, columns
 
 from .domain.escalation import EditionKey, EscalationState, Listing, TalkLevel
 from .domain.notices import PlannedNotice
@@ -132,8 +132,8 @@ class PlannedDelivery:
 
 async def plan_deliveries(conn: Conn, planned: list[PlannedDelivery], at: datetime) -> None:
     """Insert the deliveries, pending or skipped, in one statement, each column an array in
-    binary format (see `issue_tracking.save_many`); a (notice, channel) already planned is
-    left as it is."""
+    binary format (`runtime.db.columns`); a (notice, channel) already planned is left as it
+    is."""
     if not planned:
         return
     rows = [
@@ -163,7 +163,7 @@ async def plan_deliveries(conn: Conn, planned: list[PlannedDelivery], at: dateti
         " %b::text[], %b::text[], %b::text[], %b::int[], %b::int[], %b::int[], %b::text[],"
         " %b::jsonb[], %b::text[], %b::text[])"
         " ON CONFLICT (notice_key, channel) DO NOTHING",
-        [at, at, at, *(list(column) for column in zip(*rows, strict=True))],
+        [at, at, at, *columns(rows)],
     )
 
 

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import select
 import time
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -17,6 +19,13 @@ log = logging.getLogger(__name__)
 # Every connection of our pools returns rows as dicts.
 Conn = psycopg.AsyncConnection[DictRow]
 Pool = AsyncConnectionPool[Conn]
+
+
+def columns(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """Rows as one list per column, the parameters of ``unnest(%b::type[], ...)``: one statement
+    for a batch. Bind them in binary (``%b``): in text format psycopg quotes and escapes every
+    value of an array (for JSON documents 5-7x the CPU of a statement per row, measured)."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def wait_for_database(url: str, within_seconds: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from .db import Conn
+from .db import Conn, columns
 
 
 async def first_delivery(
@@ -31,12 +31,11 @@ async def first_deliveries(
     had not applied yet, now recorded as applied (an id twice in the batch counts once)."""
     if not deliveries:
         return set()
-    ids, subjects, seqs = zip(*deliveries, strict=True)
     cur = await conn.execute(
         "INSERT INTO processed_events (consumer, event_id, subject, stream_seq)"
-        " SELECT %s, * FROM unnest(%s::uuid[], %s::text[], %s::bigint[])"
+        " SELECT %s, * FROM unnest(%b::uuid[], %b::text[], %b::bigint[])"
         " ON CONFLICT DO NOTHING RETURNING event_id",
-        (consumer, list(ids), list(subjects), list(seqs)),
+        (consumer, *columns(deliveries)),
     )
     return {row["event_id"] for row in await cur.fetchall()}
 
