@@ -25,5 +25,9 @@ class IssuesSettings(ServiceSettings):
     # up to max_upload_bytes. The runtime's max_body_bytes (10 MiB) is the streamed hard cap.
     max_json_bytes: int = Field(64 * 1024, ge=1024)
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    # Its consumers take issue events in any order (ranking's facts, R3; notify's and the
+    # others' idempotent handlers), so the relay sends a whole batch before awaiting the
+    # stream's acknowledgements: one round trip a batch (outbox.py, docs/decisions.md).
+    outbox_in_flight: int = Field(100, ge=1, le=100)
     # The overdue scheduler runs inside every replica unless switched off (tests drive it).
     scheduler_enabled: bool = True

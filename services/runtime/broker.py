@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 from faststream import AckPolicy
@@ -19,6 +19,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
+from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError
 
 from services.contracts.dead_letter import DeadLetter
@@ -37,6 +38,11 @@ from .dead_letters import DeadLetterSender, dead_letter_middleware
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# One outgoing message of the outbox: (subject, payload, Nats-Msg-Id).
+Outgoing = tuple[str, bytes, str]
+PUBLISH_TIMEOUT = 10.0  # seconds for JetStream's acknowledgement of a publish
+PUBLISH_IN_FLIGHT_MAX = 1000  # asynchronous publishes a connection has unacknowledged at most
 
 # What ``subscriber`` and friends return: FastStream's decorator for a handler.
 Decorator = Callable[[Callable[..., Awaitable[Any]]], Any]
@@ -73,6 +79,7 @@ class Bus:
             service, lambda: self.publish_raw, self._after_dead_letter
         )
         self.publishers: dict[str, LogicPublisher] = {}
+        self._js: tuple[Any, JetStreamContext] | None = None  # (connection, its context)
         self.durables: list[tuple[str, str]] = []  # (stream, durable) of every consumer
         self.commands: list[str] = []  # request-reply subjects this service answers
         # Called after a message was dead-lettered, e.g. to count its stream position as
@@ -229,16 +236,52 @@ class Bus:
                 if spec.owner == self.service:
                     await jsm.update_stream(config)
 
-    async def publish_event(self, subject: str, payload: bytes, msg_id: str) -> int:
-        """The outbox relay's path: through the declared publisher of ``subject``."""
-        publisher = self.publishers.get(subject)
-        if publisher is None:
-            raise LookupError(f"{self.service} declares no publisher for {subject}")
-        # Publishers are bound to a stream, so the result is JetStream's PubAck.
-        ack: Any = await publisher.publish(  # type: ignore[func-returns-value]
-            payload, headers={"Nats-Msg-Id": msg_id}, timeout=10.0
-        )
-        return int(ack.seq)
+    async def publish_events(self, batch: Sequence[Outgoing]) -> list[int | Exception]:
+        """The outbox relay's path: each (subject, payload, msg_id) of ``batch`` to its declared
+        publisher's stream, all of them sent before any acknowledgement is awaited (one round
+        trip for the batch, not one per message); for each, in order, the stream sequence or
+        why it was not stored. Sending stops at a message that cannot be sent (a subject this
+        service declares no publisher for, a closed connection): it and those after it fail."""
+        js = self._async_jetstream()
+        pending: list[asyncio.Future[Any]] = []
+        stopped: Exception | None = None
+        for subject, payload, msg_id in batch:
+            if subject not in self.publishers:  # our own bug: say so, send nothing after it
+                stopped = LookupError(f"{self.service} declares no publisher for {subject}")
+                break
+            headers = {"Nats-Msg-Id": msg_id, "content-type": "application/json"}
+            stream = stream_for_subject(subject).name  # refused if it is not that stream's
+            try:
+                sent = await js.publish_async(
+                    subject, payload, wait_stall=PUBLISH_TIMEOUT, stream=stream, headers=headers
+                )
+            except Exception as exc:  # the connection is closed, or too many are unacknowledged
+                stopped = exc
+                break
+            pending.append(sent)
+        if pending:
+            await asyncio.wait(pending, timeout=PUBLISH_TIMEOUT)
+        results: list[int | Exception] = []
+        for future in pending:
+            if not future.done():
+                future.cancel()
+                results.append(TimeoutError(f"no ack from JetStream in {PUBLISH_TIMEOUT} s"))
+            elif (error := future.exception()) is not None:
+                results.append(error if isinstance(error, Exception) else RuntimeError(error))
+            else:
+                results.append(int(future.result().seq))
+        if stopped is not None:
+            results += [stopped] * (len(batch) - len(results))
+        return results
+
+    def _async_jetstream(self) -> JetStreamContext:
+        """One JetStream context per connection: its asynchronous publishes share one reply
+        subscription (a context per call would subscribe again each time)."""
+        connection = self.broker.connection
+        if self._js is None or self._js[0] is not connection:
+            context = connection.jetstream(publish_async_max_pending=PUBLISH_IN_FLIGHT_MAX)
+            self._js = (connection, context)
+        return self._js[1]
 
     async def sample_lag(self) -> None:
         """Set the consumer-lag gauge for each of this service's durables."""

@@ -169,10 +169,11 @@ class ServiceRuntime:
         await self.bus.provision(self.streams)
         self._relay = OutboxRelay(
             self._pool,
-            self.bus.publish_event,
+            self.bus.publish_events,
             s.outbox_poll_seconds,
             self.name,
             faults=Faults(s.fault_hooks),
+            in_flight=s.outbox_in_flight,
         )
         self._relay.start()
         await self.bus.broker.start()

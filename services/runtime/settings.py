@@ -63,6 +63,10 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(1, ge=1, le=5)  # 3 on the clustered deployment
     ack_wait_seconds: float = Field(60.0, gt=0)
     outbox_poll_seconds: float = Field(0.2, gt=0)
+    # Publishes the outbox relay sends before awaiting their acknowledgements (outbox.py). 1
+    # keeps the stream in outbox order even when one publish fails and a later one would not;
+    # a service whose consumers take its events in any order may pipeline (the issues service).
+    outbox_in_flight: int = Field(1, ge=1, le=100)
     db_pool_max: int = Field(20, ge=1, le=200)
     startup_timeout_seconds: float = Field(60.0, gt=0)
     # Applied event ids are forgotten only far past JetStream's redelivery horizon (ack_wait x

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
+from services.contracts.assessments import AssessmentScored
+from services.contracts.base import to_wire
 from services.runtime.outbox import OutboxRelay, stage
 from tests.conftest import Servers
 
@@ -26,17 +28,23 @@ async def probe(server_env: Servers) -> AsyncIterator[Probe]:
 
 
 class FlakyBroker:
-    """Records what is published; fails for the event ids in ``failing``."""
+    """Records what is published, and how many at once; fails for the ids in ``failing``."""
 
     def __init__(self) -> None:
         self.published: list[str] = []
         self.failing: set[str] = set()
+        self.sends: list[int] = []  # messages per call
 
-    async def publish(self, subject: str, payload: bytes, msg_id: str) -> int:
-        if msg_id in self.failing:
-            raise ConnectionError("nats: no servers available")
-        self.published.append(msg_id)
-        return len(self.published)
+    async def publish(self, batch: Sequence[tuple[str, bytes, str]]) -> list[int | Exception]:
+        self.sends.append(len(batch))
+        results: list[int | Exception] = []
+        for _subject, _payload, msg_id in batch:
+            if msg_id in self.failing:
+                results.append(ConnectionError("nats: no servers available"))
+            else:
+                self.published.append(msg_id)
+                results.append(len(self.published))
+        return results
 
 
 async def test_a_failed_row_is_retried_and_later_rows_never_overtake_it(probe: Probe) -> None:
@@ -67,6 +75,38 @@ async def test_a_failed_row_is_retried_and_later_rows_never_overtake_it(probe: P
         await conn.execute("UPDATE outbox SET next_attempt_at = now()")
     assert await relay.flush() == 2
     assert broker.published == [str(e.event_id) for e in events]
+    assert broker.sends == [1, 1, 1, 1]  # one row at a time: nothing was sent past the failure
+
+
+async def test_a_pipelining_relay_sends_a_window_before_awaiting_any_ack(probe: Probe) -> None:
+    events = [scored(f"dept-window-{i}") for i in range(5)]
+    async with probe.runtime.transaction() as conn:
+        await stage(conn, events)
+    broker = FlakyBroker()
+    relay = OutboxRelay(probe.runtime.pool, broker.publish, 0.05, probe.name, in_flight=2)
+
+    assert await relay.flush() == 5
+    assert broker.sends == [2, 2, 1]
+    assert broker.published == [str(e.event_id) for e in events]
+
+
+async def test_rows_a_pipelining_relay_stored_past_a_failure_stay_marked(probe: Probe) -> None:
+    events = [scored(f"dept-overtaken-{i}") for i in range(4)]
+    async with probe.runtime.transaction() as conn:
+        await stage(conn, events)
+    broker = FlakyBroker()
+    broker.failing.add(str(events[1].event_id))
+    relay = OutboxRelay(probe.runtime.pool, broker.publish, 0.05, probe.name, in_flight=3)
+
+    # The window of three: 0 and 2 stored, 1 failed; 3 (the next window) is not sent.
+    assert await relay.flush() == 2
+    assert broker.sends == [3]
+    broker.failing.clear()
+    async with probe.runtime.transaction() as conn:
+        await conn.execute("UPDATE outbox SET next_attempt_at = now()")
+    assert await relay.flush() == 2
+    ids = [str(e.event_id) for e in events]
+    assert broker.published == [ids[0], ids[2], ids[1], ids[3]]  # 2 overtook 1, only it
 
 
 async def test_a_row_that_never_publishes_is_parked_and_blocks_nothing(probe: Probe) -> None:
@@ -101,3 +141,30 @@ async def test_only_one_relay_of_a_service_publishes_at_a_time(probe: Probe) -> 
         await other.execute("SELECT pg_advisory_xact_lock(%s)", (relay._key,))
         assert await relay.flush() == 0  # another replica's relay holds the turn
     assert await relay.flush() == 1
+
+
+async def test_the_bus_publishes_a_batch_in_order_and_says_which_failed(
+    server_env: Servers,
+) -> None:
+    probe = Probe()
+    probe.runtime.bus.publisher(AssessmentScored)
+    await probe.runtime.start()
+    try:
+        events = [scored(f"dept-bus-{i}") for i in range(3)]
+        batch = [(e.SUBJECT, to_wire(e), str(e.event_id)) for e in events]
+        first = await probe.runtime.bus.publish_events(batch)
+        seqs = [seq for seq in first if isinstance(seq, int)]
+        assert len(set(seqs)) == 3 and seqs == sorted(seqs)  # stored in the batch's order
+
+        again = await probe.runtime.bus.publish_events(batch[:1])  # a republished row
+        assert again == first[:1]  # JetStream's duplicate window: the stored message's sequence
+
+        late = scored("dept-bus-late")
+        undeclared = ("issues.v1.rectified", b"{}", "undeclared-subject")
+        mixed = await probe.runtime.bus.publish_events(
+            [undeclared, (late.SUBJECT, to_wire(late), str(late.event_id))]
+        )
+        assert all(isinstance(r, LookupError) for r in mixed)  # nothing sent past it
+        assert "declares no publisher for issues.v1.rectified" in str(mixed[0])
+    finally:
+        await probe.runtime.stop()
