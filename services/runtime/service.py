@@ -264,4 +264,8 @@ def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
         port=settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=20,
+        # libuv's event loop and the C HTTP parser, not asyncio's and h11's pure-Python ones:
+        # the event loop runs every NATS message, query and request of the service.
+        loop="uvloop",
+        http="httptools",
     )
