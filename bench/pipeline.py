@@ -6,11 +6,12 @@ ranking's weekly schedule off) on a NATS server and a database of their own, so 
 streams and projections neither see nor leave behind the other benchmarks' events. Over HTTP:
 N/100 units are registered and N issues reported (20 clients), every consumer of ``ISSUES``
 catches up, then the issues are rectified in three paced phases (open loop, at most 100 in
-flight): a quarter at the issue's 1,000/s over HTTP alone; a quarter at that pace again if the
-machine kept it, else at half the rate it reached (a pace it sustains); and the last half at
-that same HTTP pace with synthetic issue events (reports and rectifications of units of their
-own, ``bench/_events.py``) published to ``ISSUES`` beside it, so that the pipeline carries the
-issue's 1,000 events/s in all. N is ``--messages``, at most 1,000.
+flight, from an aiohttp client): a quarter at the issue's 1,000/s over HTTP alone; a quarter at
+that pace again if the machine kept it, else at half the rate it reached (a pace it sustains)
+but at most 50/s (``PROBE_RATE``); and the last half at that same HTTP pace with synthetic
+issue events (reports and rectifications of units of their own, ``bench/_events.py``) published
+to ``ISSUES`` beside it, so that the pipeline carries the issue's 1,000 events/s in all, 5% of
+them over HTTP in every run. N is ``--messages``, at most 1,000.
 
 - ``e2e_rectification_latency``: from each rectification's HTTP 2xx until ranking's
   projection reflects it, i.e. its ``issue_facts`` row is at or below the ``ISSUES`` input
@@ -22,9 +23,9 @@ issue's 1,000 events/s in all. N is ``--messages``, at most 1,000.
   stream, from the publish call until a pull consumer (fetch 100, ack) holds it (2 s of
   messages, 300 to 3,000). Target: p99 < 100 ms at 1,000 events/s; met only if the last phase
   carried that rate (95%) and every rectification was counted. Why synthetic events make up
-  the rate: on this 2-core machine the issues service answers ~150-200 requests/s at most
-  (first phase and ``issues_intake``), so 1,000 rectifications/s over HTTP measure the HTTP
-  queue, not the pipeline; the issue's load on the bus is still 1,000 events/s.
+  the rate: on this 2-core machine the issues service answers ~280 rectifications/s at most
+  (first phase; ``issues_intake`` for reports), so 1,000 rectifications/s over HTTP measure the
+  HTTP queue, not the pipeline; the issue's load on the bus is still 1,000 events/s.
 - ``peak_rss_per_service``: each service's peak resident memory over the whole run (the
   kernel's ``VmHWM``, and psutil samples every 0.2 s), with its RSS once ready for context. No
   target in the issue: a generous ceiling of 512 MB each.

@@ -24,7 +24,16 @@ from services.runtime import embedded
 from .result import Figure, Result
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("faststream", "nats-py", "psycopg", "fastapi", "pydantic", "uvicorn", "httpx")
+PACKAGES = (
+    "faststream",
+    "nats-py",
+    "psycopg",
+    "fastapi",
+    "pydantic",
+    "uvicorn",
+    "httpx",
+    "aiohttp",
+)
 
 
 def environment(
