@@ -236,12 +236,17 @@ class Bus:
                 if spec.owner == self.service:
                     await jsm.update_stream(config)
 
-    async def publish_events(self, batch: Sequence[Outgoing]) -> list[int | Exception]:
+    async def publish_events(
+        self, batch: Sequence[Outgoing], before_send: Callable[[], None] = lambda: None
+    ) -> list[int | Exception]:
         """The outbox relay's path: each (subject, payload, msg_id) of ``batch`` to its declared
         publisher's stream, all of them sent before any acknowledgement is awaited (one round
         trip for the batch, not one per message); for each, in order, the stream sequence or
-        why it was not stored. Sending stops at a message that cannot be sent (a subject this
-        service declares no publisher for, a closed connection): it and those after it fail."""
+        why it was not stored. ``before_send`` is called just before each message is sent (the
+        relay's fault point). While NATS is away nats-py buffers the messages until it has
+        reconnected (acknowledged then, if within the timeout). Sending stops at a message
+        that cannot be sent (a subject this service declares no publisher for, the reconnect
+        buffer full): it and those after it fail, unsent."""
         js = self._async_jetstream()
         pending: list[asyncio.Future[Any]] = []
         stopped: Exception | None = None
@@ -251,32 +256,35 @@ class Bus:
                 break
             headers = {"Nats-Msg-Id": msg_id, "content-type": "application/json"}
             stream = stream_for_subject(subject).name  # refused if it is not that stream's
+            before_send()
             try:
                 sent = await js.publish_async(
                     subject, payload, wait_stall=PUBLISH_TIMEOUT, stream=stream, headers=headers
                 )
-            except Exception as exc:  # the connection is closed, or too many are unacknowledged
+            except Exception as exc:  # the connection dropped meanwhile, or its buffer is full
+                _release_unsent(js, pending)
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # nats-py turns a cancel into
+                    raise asyncio.CancelledError from exc  # TooManyStalledMsgsError
                 stopped = exc
                 break
             pending.append(sent)
-        if pending:
-            await asyncio.wait(pending, timeout=PUBLISH_TIMEOUT)
-        results: list[int | Exception] = []
-        for future in pending:
-            if not future.done():
-                future.cancel()
-                results.append(TimeoutError(f"no ack from JetStream in {PUBLISH_TIMEOUT} s"))
-            elif (error := future.exception()) is not None:
-                results.append(error if isinstance(error, Exception) else RuntimeError(error))
-            else:
-                results.append(int(future.result().seq))
+        try:
+            if pending:
+                await asyncio.wait(pending, timeout=PUBLISH_TIMEOUT)
+        finally:  # also when cancelled: an unanswered future would hold its slot for good
+            for future in pending:
+                if not future.done():
+                    future.cancel()
+        results = [_publish_result(future) for future in pending]
         if stopped is not None:
             results += [stopped] * (len(batch) - len(results))
         return results
 
     def _async_jetstream(self) -> JetStreamContext:
-        """One JetStream context per connection: its asynchronous publishes share one reply
-        subscription (a context per call would subscribe again each time)."""
+        """The outbox relay's JetStream context, one per connection: its asynchronous
+        publishes share one reply subscription (a context per call would subscribe again each
+        time). The relay is its only user (`_release_unsent` relies on it)."""
         connection = self.broker.connection
         if self._js is None or self._js[0] is not connection:
             context = connection.jetstream(publish_async_max_pending=PUBLISH_IN_FLIGHT_MAX)
@@ -300,6 +308,28 @@ class Bus:
             timeout=10,
         )
         return int(ack.seq)
+
+
+def _publish_result(future: asyncio.Future[Any]) -> int | Exception:
+    """The stream sequence of an asynchronous publish, or why there is none."""
+    if future.cancelled():  # by `publish_events`: no ack in time (a lost connection, too)
+        return TimeoutError(f"no ack from JetStream in {PUBLISH_TIMEOUT} s")
+    error = future.exception()
+    if error is None:
+        return int(future.result().seq)
+    return error if isinstance(error, Exception) else RuntimeError(repr(error))
+
+
+def _release_unsent(js: JetStreamContext, sent: list[asyncio.Future[Any]]) -> None:
+    """nats-py's ``publish_async`` takes a slot of its in-flight limit and registers its
+    future before it sends; when the send raises, that future is never returned nor resolved
+    and would hold its slot for the life of the connection (after a thousand failures every
+    publish would stall). Cancel the futures of ``js`` that were never handed out: their
+    done-callback gives the slots back."""
+    registered = getattr(js, "_publish_async_futures", None) or {}
+    for future in list(registered.values()):
+        if future not in sent:
+            future.cancel()
 
 
 class _MessageContext(ContextField):

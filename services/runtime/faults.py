@@ -20,7 +20,8 @@ FAULT_EXIT_CODE = 86
 # The points in the code where a hook may fire.
 POINTS = frozenset(
     {
-        # outbox relay: the use case committed its outbox row; the relay is about to publish it.
+        # outbox relay: the use case committed its outbox row; the relay is about to send it
+        # (the earlier rows of its window may be sent and not yet acknowledged).
         "crash_after_commit_before_publish",
         # outbox relay: JetStream acknowledged the row; it is not marked published yet.
         "crash_after_publish_before_mark",

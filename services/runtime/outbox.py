@@ -7,6 +7,7 @@ duplicate window, and idempotent consumers drop it after.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -25,9 +26,12 @@ from .faults import Faults
 
 log = logging.getLogger(__name__)
 
-# publish([(subject, payload, msg_id), ...]) -> for each, in order, its stream sequence or why
-# it was not stored (broker.Bus.publish_events)
-Publish = Callable[[Sequence[tuple[str, bytes, str]]], Awaitable[list[int | Exception]]]
+# publish([(subject, payload, msg_id), ...], before_send) -> for each, in order, its stream
+# sequence or why it was not stored; before_send() runs just before each message is sent
+# (broker.Bus.publish_events)
+Publish = Callable[
+    [Sequence[tuple[str, bytes, str]], Callable[[], None]], Awaitable[list[int | Exception]]
+]
 
 BATCH = 100  # rows per flush
 # After a batch that was not full, the relay flushes again at the next poke, or after this long
@@ -99,9 +103,11 @@ class OutboxRelay:
         each round trip waits for the CPU, and one at a time a backlog of 50 rows took a
         second). A failed publish is recorded on its row (attempts, error, next attempt) and
         ends the batch, so that later rows wait for it; rows already published stay marked,
-        including those of its window that the stream stored after it. Those overtook it: with
-        an ``in_flight`` of 1 none ever does, which services whose consumers depend on the
-        stream's order keep (R6.2 settles editions in stream order). The marks are written
+        including those of its window that the stream stored after it. Those overtook it (a
+        publish refused while later ones were stored, or lost with a dropped connection while
+        later ones waited in the client's reconnect buffer): with an ``in_flight`` of 1 none
+        ever does, which services whose consumers depend on the stream's order keep (R6.2
+        settles editions in stream order). The marks are written
         together at the end of the batch (one statement, not one per row): they commit in the
         same transaction either way.
         """
@@ -144,10 +150,10 @@ class OutboxRelay:
     ) -> bool:
         """Publish ``window``'s rows and add the stored ones to ``marks``; False if one failed
         (recorded on the first that did)."""
-        for _ in window:
-            self._faults.point("crash_after_commit_before_publish")
         outgoing = [(r["subject"], bytes(r["payload"]), str(r["event_id"])) for r in window]
-        results = await self._publish(outgoing)
+        # Before each send: the window's earlier rows may be on their way, unacknowledged.
+        before_send = functools.partial(self._faults.point, "crash_after_commit_before_publish")
+        results = await self._publish(outgoing, before_send)
         failed: tuple[dict[str, Any], Exception] | None = None
         for row, result in zip(window, results, strict=True):
             if isinstance(result, Exception):

@@ -32,7 +32,9 @@ from .harness import (
 
 pytestmark = pytest.mark.chaos
 
-# The hook of each life, in turn: the relay's N-th publish of that life crashes the process.
+# The hook of each life, in turn: the relay's N-th row of that life crashes the process, just
+# before it is sent (the rows before it in the window sent, unacknowledged) or once JetStream
+# has acknowledged it (its window's marks not yet written).
 HOOKS = ("crash_after_commit_before_publish@23", "crash_after_publish_before_mark@19")
 UNITS = ("oc-dept-01", "oc-dept-02", "oc-dist-01")
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
 
+import nats.errors
 import pytest
 
 from services.contracts.assessments import AssessmentScored
 from services.contracts.base import to_wire
+from services.runtime.broker import PUBLISH_IN_FLIGHT_MAX
 from services.runtime.outbox import OutboxRelay, stage
 from tests.conftest import Servers
 
@@ -35,10 +38,13 @@ class FlakyBroker:
         self.failing: set[str] = set()
         self.sends: list[int] = []  # messages per call
 
-    async def publish(self, batch: Sequence[tuple[str, bytes, str]]) -> list[int | Exception]:
+    async def publish(
+        self, batch: Sequence[tuple[str, bytes, str]], before_send: Callable[[], None]
+    ) -> list[int | Exception]:
         self.sends.append(len(batch))
         results: list[int | Exception] = []
         for _subject, _payload, msg_id in batch:
+            before_send()
             if msg_id in self.failing:
                 results.append(ConnectionError("nats: no servers available"))
             else:
@@ -166,5 +172,37 @@ async def test_the_bus_publishes_a_batch_in_order_and_says_which_failed(
         )
         assert all(isinstance(r, LookupError) for r in mixed)  # nothing sent past it
         assert "declares no publisher for issues.v1.rectified" in str(mixed[0])
+    finally:
+        await probe.runtime.stop()
+
+
+async def test_a_send_that_raises_gives_its_in_flight_slot_back(server_env: Servers) -> None:
+    """nats-py's publish_async holds a slot of its in-flight limit from before the send; a send
+    that raises (the reconnect buffer full) must not keep it, or the relay would stall for good
+    after PUBLISH_IN_FLIGHT_MAX such failures."""
+    probe = Probe()
+    bus = probe.runtime.bus
+    bus.publisher(AssessmentScored)
+    await probe.runtime.start()
+    try:
+        event = scored("dept-bus-buffer-full")
+        batch = [(event.SUBJECT, to_wire(event), str(event.event_id))]
+        connection = bus.broker.connection
+
+        async def full(*args: object, **kwargs: object) -> None:
+            raise nats.errors.OutboundBufferLimitError
+
+        connection.publish = full  # type: ignore[method-assign]
+        try:
+            failed = await bus.publish_events(batch)
+        finally:
+            del connection.publish  # the class's method again
+        assert isinstance(failed[0], nats.errors.OutboundBufferLimitError)
+        await asyncio.sleep(0)  # the cancelled future's done-callbacks run on the next turn
+        js = bus._async_jetstream()
+        assert js._publish_async_futures == {}
+        assert js._publish_async_pending_semaphore._value == PUBLISH_IN_FLIGHT_MAX
+        stored = await bus.publish_events(batch)
+        assert isinstance(stored[0], int)
     finally:
         await probe.runtime.stop()
