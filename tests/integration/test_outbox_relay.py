@@ -33,9 +33,9 @@ async def probe(server_env: Servers) -> AsyncIterator[Probe]:
 class FlakyBroker:
     """Records what is published, and how many at once; fails for the ids in ``failing``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *failing: str) -> None:
         self.published: list[str] = []
-        self.failing: set[str] = set()
+        self.failing: set[str] = set(failing)
         self.sends: list[int] = []  # messages per call
 
     async def publish(
@@ -53,12 +53,17 @@ class FlakyBroker:
         return results
 
 
-async def test_a_failed_row_is_retried_and_later_rows_never_overtake_it(probe: Probe) -> None:
-    events = [scored(f"dept-order-{i}") for i in range(3)]
+async def staged(probe: Probe, prefix: str, count: int) -> list[AssessmentScored]:
+    """``count`` events committed to the probe's outbox, not yet published."""
+    events = [scored(f"{prefix}-{i}") for i in range(count)]
     async with probe.runtime.transaction() as conn:
         await stage(conn, events)
-    broker = FlakyBroker()
-    broker.failing.add(str(events[1].event_id))
+    return events
+
+
+async def test_a_failed_row_is_retried_and_later_rows_never_overtake_it(probe: Probe) -> None:
+    events = await staged(probe, "dept-order", 3)
+    broker = FlakyBroker(str(events[1].event_id))
     relay = OutboxRelay(probe.runtime.pool, broker.publish, 0.05, probe.name, max_attempts=5)
 
     assert await relay.flush() == 1
@@ -85,9 +90,7 @@ async def test_a_failed_row_is_retried_and_later_rows_never_overtake_it(probe: P
 
 
 async def test_a_pipelining_relay_sends_a_window_before_awaiting_any_ack(probe: Probe) -> None:
-    events = [scored(f"dept-window-{i}") for i in range(5)]
-    async with probe.runtime.transaction() as conn:
-        await stage(conn, events)
+    events = await staged(probe, "dept-window", 5)
     broker = FlakyBroker()
     relay = OutboxRelay(probe.runtime.pool, broker.publish, 0.05, probe.name, in_flight=2)
 
@@ -97,11 +100,8 @@ async def test_a_pipelining_relay_sends_a_window_before_awaiting_any_ack(probe: 
 
 
 async def test_rows_a_pipelining_relay_stored_past_a_failure_stay_marked(probe: Probe) -> None:
-    events = [scored(f"dept-overtaken-{i}") for i in range(4)]
-    async with probe.runtime.transaction() as conn:
-        await stage(conn, events)
-    broker = FlakyBroker()
-    broker.failing.add(str(events[1].event_id))
+    events = await staged(probe, "dept-overtaken", 4)
+    broker = FlakyBroker(str(events[1].event_id))
     relay = OutboxRelay(probe.runtime.pool, broker.publish, 0.05, probe.name, in_flight=3)
 
     # The window of three: 0 and 2 stored, 1 failed; 3 (the next window) is not sent.
@@ -119,8 +119,7 @@ async def test_a_row_that_never_publishes_is_parked_and_blocks_nothing(probe: Pr
     hopeless, after = scored("dept-hopeless"), scored("dept-after-hopeless")
     async with probe.runtime.transaction() as conn:
         await stage(conn, [hopeless, after])
-    broker = FlakyBroker()
-    broker.failing.add(str(hopeless.event_id))
+    broker = FlakyBroker(str(hopeless.event_id))
     relay = OutboxRelay(probe.runtime.pool, broker.publish, 0.05, probe.name, max_attempts=2)
     for _ in range(2):
         await relay.flush()
