@@ -23,9 +23,10 @@ them over HTTP in every run. N is ``--messages``, at most 1,000.
   stream, from the publish call until a pull consumer (fetch 100, ack) holds it (2 s of
   messages, 300 to 3,000). Target: p99 < 100 ms at 1,000 events/s; met only if the last phase
   carried that rate (95%) and every rectification was counted. Why synthetic events make up
-  the rate: on this 2-core machine the issues service answers ~280 rectifications/s at most
-  (first phase; ``issues_intake`` for reports), so 1,000 rectifications/s over HTTP measure the
-  HTTP queue, not the pipeline; the issue's load on the bus is still 1,000 events/s.
+  the rate: on this 2-core machine the issues service answers a few hundred rectifications/s
+  at most (356-618/s in the first phase; ``issues_intake`` for reports), so 1,000
+  rectifications/s over HTTP measure the HTTP queue, not the pipeline; the issue's load on the
+  bus is still 1,000 events/s.
 - ``peak_rss_per_service``: each service's peak resident memory over the whole run (the
   kernel's ``VmHWM``, and psutil samples every 0.2 s), with its RSS once ready for context. No
   target in the issue: a generous ceiling of 512 MB each.

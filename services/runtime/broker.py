@@ -35,12 +35,11 @@ from services.contracts.streams import (
 
 from . import metrics, nats_timeouts
 from .dead_letters import DeadLetterSender, dead_letter_middleware
+from .outbox import Outgoing
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-# One outgoing message of the outbox: (subject, payload, Nats-Msg-Id).
-Outgoing = tuple[str, bytes, str]
 PUBLISH_TIMEOUT = 10.0  # seconds for JetStream's acknowledgement of a publish
 PUBLISH_IN_FLIGHT_MAX = 1000  # asynchronous publishes a connection has unacknowledged at most
 

@@ -26,12 +26,11 @@ from .faults import Faults
 
 log = logging.getLogger(__name__)
 
-# publish([(subject, payload, msg_id), ...], before_send) -> for each, in order, its stream
-# sequence or why it was not stored; before_send() runs just before each message is sent
-# (broker.Bus.publish_events)
-Publish = Callable[
-    [Sequence[tuple[str, bytes, str]], Callable[[], None]], Awaitable[list[int | Exception]]
-]
+# One outgoing row of the outbox: (subject, payload, Nats-Msg-Id).
+Outgoing = tuple[str, bytes, str]
+# publish(rows, before_send) -> for each row, in order, its stream sequence or why it was not
+# stored; before_send() runs just before each message is sent (broker.Bus.publish_events)
+Publish = Callable[[Sequence[Outgoing], Callable[[], None]], Awaitable[list[int | Exception]]]
 
 BATCH = 100  # rows per flush
 # After a batch that was not full, the relay flushes again at the next poke, or after this long
@@ -107,9 +106,8 @@ class OutboxRelay:
         publish refused while later ones were stored, or lost with a dropped connection while
         later ones waited in the client's reconnect buffer): with an ``in_flight`` of 1 none
         ever does, which services whose consumers depend on the stream's order keep (R6.2
-        settles editions in stream order). The marks are written
-        together at the end of the batch (one statement, not one per row): they commit in the
-        same transaction either way.
+        settles editions in stream order). The marks are written together at the end of the
+        batch (one statement, not one per row): they commit in the same transaction either way.
         """
         marks: list[tuple[int, int]] = []  # (row id, stream sequence)
         # Pipeline mode: BEGIN goes with the SELECT and the marks with COMMIT, two round trips
@@ -150,7 +148,9 @@ class OutboxRelay:
     ) -> bool:
         """Publish ``window``'s rows and add the stored ones to ``marks``; False if one failed
         (recorded on the first that did)."""
-        outgoing = [(r["subject"], bytes(r["payload"]), str(r["event_id"])) for r in window]
+        outgoing: list[Outgoing] = [
+            (r["subject"], bytes(r["payload"]), str(r["event_id"])) for r in window
+        ]
         # Before each send: the window's earlier rows may be on their way, unacknowledged.
         before_send = functools.partial(self._faults.point, "crash_after_commit_before_publish")
         results = await self._publish(outgoing, before_send)
