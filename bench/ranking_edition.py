@@ -1,10 +1,6 @@
-"""Ranking benchmarks (issue 4), each against a raw baseline measured in the same run.
+"""Ranking benchmarks (issue 4), each against a raw baseline measured in the same run (the
+consumer's own, ``ranking_consume_issues``, is in ranking_consume.py).
 
-- ``ranking_consume_issues``: the ranking service consumes issue events (reports, and the
-  rectification of most of them) through its pull consumer, failure policy, group commit (one
-  transaction per fetched batch: facts, which record the events applied, issue summaries,
-  input positions; the next batch fetched and decoded meanwhile) vs a bare nats-py pull
-  subscription fetching 100 at a time and acking. Target: ours at least 50% of the raw rate.
 - ``ranking_publish_edition``: an edition (the service's ``publish``: wait for the projection,
   count, rank, store, stage) over 10,000 units and 1,000,000 issues, 0.1% of them changed after
   the first cutoff; the median of three editions a week apart (the machine is shared). The
@@ -16,40 +12,39 @@
   ISSUES stream (drop, replay, summaries, recompute and compare the stored editions) vs the
   bare fetch of the same messages.
 
-Sizes: ``--messages`` events for the consumer (at least 20,000); ``CHUANGWEN_BENCH_ISSUES``
-(default 1,000,000) and ``CHUANGWEN_BENCH_UNITS`` (10,000) for the edition;
-``CHUANGWEN_BENCH_REBUILD_EVENTS`` (1,000,000) for the rebuild.
+Sizes: ``CHUANGWEN_BENCH_ISSUES`` (default 1,000,000) and ``CHUANGWEN_BENCH_UNITS`` (10,000)
+for the edition; ``CHUANGWEN_BENCH_REBUILD_EVENTS`` (1,000,000) for the rebuild.
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import os
-import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import nats
-import nats.js.errors
 import psycopg
 from fastapi import FastAPI
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from psycopg import sql
 
 from bench._edition_seed import CUTOFF, seed_projection
 from bench._events import synthetic_events
+from bench._ranking_servers import (
+    OwnNats,
+    fresh_database,
+    publish_events,
+    ranking_settings,
+    raw_fetch,
+)
+from bench.ranking_consume import consumed, ranking_consume_issues
 from bench.result import Bench, Result, rates
 from services.ranking.app import build
 from services.ranking.projection import summarise_all
 from services.ranking.rebuild import rebuild
 from services.ranking.rule_book import load_rule_book
-from services.ranking.settings import RankingSettings
 from services.runtime import embedded
 from services.runtime.db import open_pool
 from services.runtime.service import ServiceRuntime
@@ -57,155 +52,10 @@ from services.runtime.service import ServiceRuntime
 EDITION_UNITS = int(os.environ.get("CHUANGWEN_BENCH_UNITS", "10000"))
 EDITION_ISSUES = int(os.environ.get("CHUANGWEN_BENCH_ISSUES", "1000000"))
 REBUILD_EVENTS = int(os.environ.get("CHUANGWEN_BENCH_REBUILD_EVENTS", "1000000"))
-MIN_CONSUMED = 20_000
-_state: dict[str, float] = {}
-_urls: dict[str, str] = {}
-
-
-def _settings(nats_url: str, database_url: str) -> RankingSettings:
-    return RankingSettings(
-        nats_url=nats_url,
-        database_url=database_url,
-        auth_mode="dev",
-        log_level="WARNING",
-        schedule_enabled=False,
-    )
-
-
-async def _publish(js: nats.js.JetStreamContext, events: Iterator[tuple[str, bytes, str]]) -> int:
-    """Publish everything, 500 in flight; returns the last stream sequence."""
-    last, chunk = 0, []
-    for event in events:
-        chunk.append(event)
-        if len(chunk) == 500:
-            last = max(last, await _flush(js, chunk))
-            chunk = []
-    if chunk:
-        last = max(last, await _flush(js, chunk))
-    return last
-
-
-async def _flush(js: nats.js.JetStreamContext, chunk: list[tuple[str, bytes, str]]) -> int:
-    acks = await asyncio.gather(
-        *(js.publish(s, d, headers={"Nats-Msg-Id": i}, timeout=30) for s, d, i in chunk)
-    )
-    return max(a.seq for a in acks)
-
-
-async def _raw_fetch(js: nats.js.JetStreamContext, count: int, *, replay: bool = False) -> float:
-    """The raw baseline over the whole ISSUES stream: a bare pull subscription, fetch(100) + ack
-    each (the consumer's baseline), or, for the rebuild, fetch(2000) without acks (what the
-    replay's ephemeral consumer does)."""
-    config = ConsumerConfig(
-        deliver_policy=DeliverPolicy.ALL,
-        ack_policy=AckPolicy.NONE if replay else AckPolicy.EXPLICIT,
-    )
-    batch = 2000 if replay else 100
-    sub = await js.pull_subscribe(">", stream="ISSUES", config=config)
-    started = time.perf_counter()
-    seen = 0
-    while seen < count:
-        for msg in await sub.fetch(batch, timeout=5):
-            if not replay:
-                await msg.ack()
-            seen += 1
-    elapsed = time.perf_counter() - started
-    await sub.unsubscribe()
-    return elapsed
-
-
-class _OwnNats:
-    """A nats-server of ranking's benchmarks alone: other benchmarks publish on the shared one
-    (the intake's reports, fake editions), which ranking would consume and replay too. Kept
-    for the rebuild benchmark, stopped at exit."""
-
-    url = ""
-
-    @classmethod
-    def start(cls) -> str:
-        if not cls.url:
-            root = Path(tempfile.mkdtemp(prefix="bench-ranking-"))
-            port = embedded.free_port()
-            server = embedded.start_nats(port, root / "nats", root / "nats.log")
-            atexit.register(embedded.stop, server)
-            atexit.register(shutil.rmtree, root, True)
-            cls.url = f"nats://127.0.0.1:{port}"
-        return cls.url
-
-
-async def ranking_consume_issues(nats_url: str, database_url: str, count: int) -> Result:
-    count = max(count, MIN_CONSUMED)
-    nats_url = _OwnNats.start()
-    database_url = await _fresh(database_url, "bench_ranking")
-    _urls["database"] = database_url
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    app, runtime = build(_settings(nats_url, database_url))
-    await runtime.start()  # provisions the streams; the consumer starts on an empty stream
-    await runtime.stop()
-    last = await _publish(js, synthetic_events(count, "c", seed=1))
-    raw = await _raw_fetch(js, count)
-    _state["consumed_events"] = count
-
-    app, runtime = build(_settings(nats_url, database_url))
-    await runtime.start()  # the consumer starts last: timed from here
-    started = time.perf_counter()
-    try:
-        while True:
-            async with runtime.pool.connection() as conn:
-                cur = await conn.execute(
-                    "SELECT watermark FROM input_positions WHERE stream = 'ISSUES'"
-                )
-                row = await cur.fetchone()
-            if row is not None and row["watermark"] >= last:
-                break
-            await asyncio.sleep(0.02)
-        ours = time.perf_counter() - started
-        # An edition on RANKING for the rebuild benchmark to recompute and compare.
-        await app.state.editions.publish(CUTOFF)
-        while True:
-            async with runtime.pool.connection() as conn:
-                cur = await conn.execute(
-                    "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"
-                )
-                row = await cur.fetchone()
-            if row is not None and row["n"] == 0:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        await runtime.stop()
-        await nc.drain()
-    headline = rates(count, ours, raw, "events/s")
-    share = headline.ours / (headline.raw or 1)
-    return Result(
-        "ranking_consume_issues",
-        ours,
-        raw,
-        target=2.0,
-        notes=(f"{count} events; {headline.ours:.0f}/s ours, {headline.raw:.0f}/s raw",),
-        what=f"{count} issue events (reports + 90% rectified) into ranking's projection"
-        " vs bare fetch(100) + ack",
-        figures={
-            "events": count,
-            "ours_events_per_s": round(headline.ours),
-            "raw_events_per_s": round(headline.raw or 0),
-            "share_of_raw": round(share, 3),
-            "batch_size": _settings(nats_url, database_url).batch_size,
-        },
-        headline=headline,
-        goal="≥ 50% of the raw rate",
-    )
-
-
-async def _fresh(database_url: str, name: str) -> str:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        await conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return database_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 async def ranking_publish_edition(nats_url: str, database_url: str, count: int) -> Result:
-    url = await _fresh(database_url, "bench_edition")
+    url = await fresh_database(database_url, "bench_edition")
     seeded = time.perf_counter()
     await seed_projection(url, EDITION_UNITS, EDITION_ISSUES, seq_base=10_000_000)
     seeded = time.perf_counter() - seeded
@@ -240,7 +90,7 @@ async def ranking_publish_edition(nats_url: str, database_url: str, count: int) 
         port = embedded.free_port()
         server = embedded.start_nats(port, Path(tmp) / "nats", Path(tmp) / "nats.log")
         try:
-            app, runtime = build(_settings(f"nats://127.0.0.1:{port}", url))
+            app, runtime = build(ranking_settings(f"nats://127.0.0.1:{port}", url))
             times, preview, edition = await _publish_editions(app, runtime)
         finally:
             embedded.stop(server)
@@ -303,20 +153,20 @@ async def _publish_editions(
 async def ranking_rebuild(nats_url: str, database_url: str, count: int) -> Result:
     """Top the ISSUES stream up to REBUILD_EVENTS, then rebuild ranking from it (on the servers
     of ``ranking_consume_issues``, which published an edition to recompute)."""
-    if "database" not in _urls:
+    if "database" not in consumed:
         await ranking_consume_issues(nats_url, database_url, count)
-    nats_url, database_url = _OwnNats.start(), _urls["database"]
+    nats_url, database_url = OwnNats.start(), consumed["database"]
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     try:
         have = (await js.stream_info("ISSUES")).state.messages
         if have < REBUILD_EVENTS:
-            await _publish(js, synthetic_events(REBUILD_EVENTS - have, "r", seed=2))
+            await publish_events(js, synthetic_events(REBUILD_EVENTS - have, "r", seed=2))
         total = (await js.stream_info("ISSUES")).state.messages
-        raw = await _raw_fetch(js, total, replay=True)
+        raw = await raw_fetch(js, total, replay=True)
     finally:
         await nc.drain()
-    settings = _settings(nats_url, database_url)
+    settings = ranking_settings(nats_url, database_url)
     started = time.perf_counter()
     report = await rebuild(settings, load_rule_book(settings.rules_file))
     ours = time.perf_counter() - started
@@ -346,4 +196,4 @@ async def ranking_rebuild(nats_url: str, database_url: str, count: int) -> Resul
     )
 
 
-BENCHMARKS: tuple[Bench, ...] = (ranking_consume_issues, ranking_publish_edition, ranking_rebuild)
+BENCHMARKS: tuple[Bench, ...] = (ranking_publish_edition, ranking_rebuild)

@@ -21,13 +21,17 @@ in the same transaction).
 Pipelined: the handler decodes a batch, hands it to the applier's task and returns, so that
 FastStream fetches (and the handler decodes) the next batch while the database applies this one.
 On two cores this process and PostgreSQL then work at the same time instead of in turn
-(bench/ranking_edition.py: about a third more events per second). At most one batch waits while
-one is applied, batches are applied in the order they were fetched, and the consumer's
-``max_ack_pending`` covers the batches in hand (`Bus.stream_subscriber`). `drain`, run before
-the broker stops, applies and acks what was handed over; later batches are applied by the
-handler itself, which FastStream waits for. A fetch that completes after FastStream's
-subscriber began stopping is dropped by FastStream unhandled and unacked: it comes back after
-``ack_wait`` and is applied once then (at-least-once, idempotent consumers).
+(bench/ranking_consume.py: about a third more events per second). Up to `WAITING` batches wait
+while one is applied, and the applier takes all those waiting into its next transaction: a
+fetch ends at its wait (``batch_wait_seconds``, short for a lone message's latency) with what
+the client took in by then, a few hundred messages on a busy machine, and a transaction's fixed
+cost (lock, positions, commit, round trips) weighed on each of them (docs/decisions.md "Merged
+batches"). Batches are applied in the order they were fetched, and the consumer's
+``max_ack_pending`` covers the batches in hand (`in_hand`). `drain`, run before the broker
+stops, applies and acks what was handed over; later batches are applied by the handler itself,
+which FastStream waits for. A fetch that completes after FastStream's subscriber began stopping
+is dropped by FastStream unhandled and unacked: it comes back after ``ack_wait`` and is applied
+once then (at-least-once, idempotent consumers).
 """
 
 from __future__ import annotations
@@ -57,6 +61,16 @@ Transaction = Callable[[], AbstractAsyncContextManager[Conn]]
 Apply = Callable[[Conn, Sequence[T]], Awaitable[None]]
 # Decodes one message into what ``apply`` takes; raises only for invalid input (the contract).
 Decode = Callable[[Msg], T]
+
+# Fetched batches that may wait while one is applied; the applier takes them all at once.
+WAITING = 3
+
+
+def in_hand(batch_size: int) -> int:
+    """The most messages a batch consumer holds unacked: what is being applied (up to `WAITING`
+    batches taken together), `WAITING` batches waiting, and one decoded batch being handed
+    over; its ``max_ack_pending``."""
+    return batch_size * (2 * WAITING + 1)
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,7 @@ class BatchApplier(Generic[T]):
         self._apply = apply
         self._dead_letters = dead_letters
         self._policy = policy
-        self._handed: asyncio.Queue[list[tuple[Msg, T]]] = asyncio.Queue(maxsize=1)
+        self._handed: asyncio.Queue[list[tuple[Msg, T]]] = asyncio.Queue(maxsize=WAITING)
         self._applier: asyncio.Task[None] | None = None
         self._inline = False
 
@@ -123,12 +137,17 @@ class BatchApplier(Generic[T]):
     async def _apply_handed(self) -> None:
         while True:
             valid = await self._handed.get()
+            taken = 1
+            while not self._handed.empty():  # every batch waiting, in the order fetched
+                valid += self._handed.get_nowait()
+                taken += 1
             try:
                 await self._apply_batch(valid)
             except Exception:  # _apply_batch handles every failure; this task must not end
                 log.exception("applying a batch failed", extra={"batch": self.name})
             finally:
-                self._handed.task_done()
+                for _ in range(taken):
+                    self._handed.task_done()
 
     async def _apply_batch(self, valid: list[tuple[Msg, T]]) -> None:
         try:

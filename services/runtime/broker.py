@@ -34,6 +34,8 @@ from services.contracts.streams import (
 )
 
 from . import metrics, nats_timeouts
+from .batches import in_hand
+from .consumer_settings import apply_consumer_settings
 from .dead_letters import DeadLetterSender, dead_letter_middleware
 from .outbox import Outgoing
 from .settings import ServiceSettings
@@ -80,6 +82,8 @@ class Bus:
         self.publishers: dict[str, LogicPublisher] = {}
         self._js: tuple[Any, JetStreamContext] | None = None  # (connection, its context)
         self.durables: list[tuple[str, str]] = []  # (stream, durable) of every consumer
+        # What each durable is created with (`consumer_settings`).
+        self.consumer_configs: dict[tuple[str, str], ConsumerConfig] = {}
         self.commands: list[str] = []  # request-reply subjects this service answers
         # Called after a message was dead-lettered, e.g. to count its stream position as
         # handled (ranking's input positions, R7).
@@ -168,23 +172,25 @@ class Bus:
             extra = {"decoder": _left_to_the_handler, "ack_policy": AckPolicy.MANUAL}
             size = self.settings.batch_size
             wait = self.settings.batch_wait_seconds if batch_wait is None else batch_wait
+        config = ConsumerConfig(
+            durable_name=name,
+            ack_wait=self.settings.ack_wait_seconds,
+            # Our middleware decides when to give up; the server must never drop first.
+            max_deliver=-1,
+            deliver_policy=DeliverPolicy.ALL,
+            # Per message: FastStream runs a fetched batch concurrently, and one batch in
+            # flight keeps the handlers within the database pool. Batches: those applied,
+            # waiting and being handed over (`batches.in_hand`).
+            max_ack_pending=in_hand(size) if batch else size,
+        )
+        self.consumer_configs[(spec.name, name)] = config
         return self.broker.subscriber(
             subject,
             stream=JStream(spec.name, declare=False),
             durable=name,
             pull_sub=PullSub(batch_size=size, timeout=wait, batch=batch),
             **({"ack_policy": AckPolicy.NACK_ON_ERROR} | extra),
-            config=ConsumerConfig(
-                durable_name=name,
-                ack_wait=self.settings.ack_wait_seconds,
-                # Our middleware decides when to give up; the server must never drop first.
-                max_deliver=-1,
-                deliver_policy=DeliverPolicy.ALL,
-                # Per message: FastStream runs a fetched batch concurrently, and one batch in
-                # flight keeps the handlers within the database pool. Batches: one applied,
-                # one handed over and one being fetched (`batches.BatchApplier`).
-                max_ack_pending=size * 3 if batch else size,
-            ),
+            config=config,
             title=f"{spec.name}:{name}" if subject == ">" else f"{subject}:{name}",
             description=description,
         )
@@ -234,6 +240,12 @@ class Bus:
                 # others merely make sure it exists so that they can start first.
                 if spec.owner == self.service:
                     await jsm.update_stream(config)
+
+    async def update_consumers(self) -> None:
+        """Give this service's existing durables the settings it creates them with (before
+        its subscribers bind to them: `consumer_settings`)."""
+        js = self.broker.connection.jetstream()
+        await apply_consumer_settings(js, self.consumer_configs)
 
     async def publish_events(
         self, batch: Sequence[Outgoing], before_send: Callable[[], None] = lambda: None

@@ -167,6 +167,7 @@ class ServiceRuntime:
             await step(self._pool)
         await self.bus.connect(s.startup_timeout_seconds)
         await self.bus.provision(self.streams)
+        await self.bus.update_consumers()
         self._relay = OutboxRelay(
             self._pool,
             self.bus.publish_events,

@@ -1,6 +1,7 @@
 """Batch consumers hand each decoded batch to an applying task (runtime/batches.py), on real
-NATS + PostgreSQL: batches are applied in the order they were fetched, and stopping applies and
-acks every batch handed over, so nothing committed comes back."""
+NATS + PostgreSQL: batches are applied in the order they were fetched, those waiting while one
+is applied go into one transaction, and stopping applies and acks every batch handed over, so
+nothing committed comes back."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from nats.aio.msg import Msg
 
 from services.contracts.assessments import AssessmentScored
 from services.contracts.streams import ASSESSMENTS
-from services.runtime.batches import BatchApplier, Policy, raw_messages
+from services.runtime.batches import WAITING, BatchApplier, Policy, raw_messages
 from services.runtime.broker import JsMessage
 from services.runtime.db import Conn
 from services.runtime.service import ServiceRuntime
@@ -108,6 +109,31 @@ async def test_batches_are_applied_in_the_order_they_were_fetched(
     applied = [seq for batch in probe.applied_batches for seq in batch if seq in ours]
     assert applied == sorted(ours)
     assert len(probe.applied_batches) > 2  # several batches were in hand at once
+
+
+async def test_batches_waiting_while_one_is_applied_are_applied_together(
+    server_env: Servers, js: Any
+) -> None:
+    prefix = f"merge-{uuid.uuid4().hex[:6]}"
+    probe = BatchProbe(f"probe_{uuid.uuid4().hex[:8]}", apply_seconds=0.3)  # fetches of 20
+    await probe.runtime.start()
+    try:
+        ours = await _publish(js, prefix, 300)
+
+        async def all_applied() -> bool:
+            return len(await probe.recorded(prefix)) == len(ours)
+
+        await _until(all_applied)
+    finally:
+        await probe.runtime.stop()
+    sizes = [len(batch) for batch in probe.applied_batches]
+    # A slow transaction lets fetches queue up; the next one takes every fetch waiting (more
+    # than one fetch of 20), never more than WAITING of them, and keeps their order.
+    assert max(sizes) > 20
+    assert max(sizes) <= 20 * WAITING
+    assert len(sizes) < len(ours) / 20
+    mine = set(ours)  # the stream holds other tests' scores too
+    assert [seq for batch in probe.applied_batches for seq in batch if seq in mine] == ours
 
 
 async def test_stopping_applies_and_acks_every_batch_handed_over(
