@@ -1,4 +1,4 @@
-"""Notify's consumers of issue events (R5.1): a fetched batch per transaction.
+"""Notify's consumers of issue events (R5.1): the fetched batches waiting, one transaction.
 
 Every issue event moves the projection the reminders read (``tracked_issues``); a report also
 plans the supervision notice and an overdue event the overdue notices. One durable per subject,

@@ -69,11 +69,12 @@ def decoder(adapter: TypeAdapter[Any]) -> Callable[[Msg], Delivery]:
 def subscribe_all(runtime: ServiceRuntime) -> None:
     """Wire ranking's two input consumers, the dead-letter hook and the board's fund.
 
-    Each fetched batch of an input stream is one transaction (`BatchApplier`): its facts (a
-    fact's row, keyed by its event id, records that the event was applied), issue summaries
-    and input positions commit together, then each message is acked; an invalid message is
-    dead-lettered alone and a failing one is retried alone. The next batch is fetched and
-    decoded while one is applied; stopping applies what was handed over first."""
+    The fetched batches of an input stream waiting to be applied are one transaction
+    (`BatchApplier`): their facts (a fact's row, keyed by its event id, records that the event
+    was applied), issue summaries and input positions commit together, then each message is
+    acked; an invalid message is dead-lettered alone and a failing one is retried alone. The
+    next batch is fetched and decoded while one is applied; stopping applies what was handed
+    over first."""
     settings = runtime.settings
     policy = Policy(settings.max_deliver, settings.nak_delays_seconds)
 

@@ -1,4 +1,4 @@
-"""A fetched batch of JetStream messages applied in one transaction, each message still meeting
+"""Fetched batches of JetStream messages applied in one transaction, each message still meeting
 the failure policy on its own (ARCHITECTURE.md "Failures", ``dead_letters.py``).
 
 Why: FastStream's per-message path (dependency injection, middlewares, a task per message) costs
@@ -7,12 +7,13 @@ A batch subscriber (``Bus.batch_subscriber``) hands the whole fetch to `BatchApp
 
 1. decodes each message against its contract; one that fails is dead-lettered with the reason
    and terminated (it never blocks the others),
-2. applies the valid ones with one ``apply(conn, items)`` call in one transaction, then acks
-   each,
+2. applies the valid ones of the fetched batches waiting (below) with one ``apply(conn,
+   items)`` call in one transaction, then acks each,
 3. when that transaction fails: if the database or the broker is away (``transient``) or a
    message must wait (``not_ready``), naks every message with its delay; otherwise applies
-   each message alone in its own transaction, so that only the failing one is nak'ed (and
-   dead-lettered at ``max_deliver``) while the others commit.
+   each fetched batch again in a transaction of its own, and the messages of one that fails
+   each alone, so that only the failing message is nak'ed (and dead-lettered at
+   ``max_deliver``) while the others commit.
 
 ``apply`` must be all-or-nothing for a list and correct for a list of one; the consumer must be
 idempotent (a redelivered message is applied once: processed ids, or rows keyed by the event id,
@@ -21,7 +22,7 @@ in the same transaction).
 Pipelined: the handler decodes a batch, hands it to the applier's task and returns, so that
 FastStream fetches (and the handler decodes) the next batch while the database applies this one.
 On two cores this process and PostgreSQL then work at the same time instead of in turn
-(bench/ranking_consume.py: about a third more events per second). Up to `WAITING` batches wait
+(about a third more events per second when it came in). Up to `WAITING` batches wait
 while one is applied, and the applier takes all those waiting into its next transaction: a
 fetch ends at its wait (``batch_wait_seconds``, short for a lone message's latency) with what
 the client took in by then, a few hundred messages on a busy machine, and a transaction's fixed
@@ -29,9 +30,9 @@ cost (lock, positions, commit, round trips) weighed on each of them (docs/decisi
 batches"). Batches are applied in the order they were fetched, and the consumer's
 ``max_ack_pending`` covers the batches in hand (`in_hand`). `drain`, run before the broker
 stops, applies and acks what was handed over; later batches are applied by the handler itself,
-which FastStream waits for. A fetch that completes after FastStream's subscriber began stopping
-is dropped by FastStream unhandled and unacked: it comes back after ``ack_wait`` and is applied
-once then (at-least-once, idempotent consumers).
+after those, and FastStream waits for them. A fetch that completes after FastStream's
+subscriber began stopping is dropped by FastStream unhandled and unacked: it comes back after
+``ack_wait`` and is applied once then (at-least-once, idempotent consumers).
 """
 
 from __future__ import annotations
@@ -67,9 +68,10 @@ WAITING = 3
 
 
 def in_hand(batch_size: int) -> int:
-    """The most messages a batch consumer holds unacked: what is being applied (up to `WAITING`
-    batches taken together), `WAITING` batches waiting, and one decoded batch being handed
-    over; its ``max_ack_pending``."""
+    """A batch consumer's ``max_ack_pending``: the batches it may hold, i.e. those being applied
+    (up to `WAITING` taken together), `WAITING` waiting and one decoded batch being handed over
+    (acks still on their way and messages nak'ed with a delay count too: a fetch then gets
+    fewer)."""
     return batch_size * (2 * WAITING + 1)
 
 
@@ -118,7 +120,8 @@ class BatchApplier(Generic[T]):
         if not valid:
             return
         if self._inline:
-            await self._apply_batch(valid)
+            await self._handed.join()  # after the batches handed over before: fetch order
+            await self._apply_batches([valid])
             return
         if self._applier is None or self._applier.done():
             self._applier = asyncio.create_task(self._apply_handed(), name=f"apply-{self.name}")
@@ -136,34 +139,39 @@ class BatchApplier(Generic[T]):
 
     async def _apply_handed(self) -> None:
         while True:
-            valid = await self._handed.get()
-            taken = 1
+            batches = [await self._handed.get()]
             while not self._handed.empty():  # every batch waiting, in the order fetched
-                valid += self._handed.get_nowait()
-                taken += 1
+                batches.append(self._handed.get_nowait())
             try:
-                await self._apply_batch(valid)
-            except Exception:  # _apply_batch handles every failure; this task must not end
+                await self._apply_batches(batches)
+            except Exception:  # _apply_batches handles every failure; this task must not end
                 log.exception("applying a batch failed", extra={"batch": self.name})
             finally:
-                for _ in range(taken):
+                for _ in batches:
                     self._handed.task_done()
 
-    async def _apply_batch(self, valid: list[tuple[Msg, T]]) -> None:
+    async def _apply_batches(self, batches: list[list[tuple[Msg, T]]]) -> None:
+        """Apply the messages of ``batches`` in one transaction and ack them; when it fails, the
+        failure policy (module docstring, step 3)."""
+        valid = [pair for batch in batches for pair in batch]
         try:
             async with self._transaction() as conn:
                 await self._apply(conn, [item for _, item in valid])
         except Exception as exc:
-            kind = classify(exc)
-            if len(valid) == 1 or kind in ("transient", "not_ready"):
+            if len(valid) == 1 or classify(exc) in ("transient", "not_ready"):
                 for msg, _ in valid:
                     await self._retry(msg, exc)
-                return
-            log.warning(
-                "batch failed; applying its messages one by one",
-                extra={"batch": self.name, "messages": len(valid), "error": repr(exc)},
-            )
-            await self._one_by_one(valid)
+            elif len(batches) > 1:
+                # Each fetch again on its own: a failing message takes only its own fetch
+                # into transactions of one message each.
+                for batch in batches:
+                    await self._apply_batches([batch])
+            else:
+                log.warning(
+                    "batch failed; applying its messages one by one",
+                    extra={"batch": self.name, "messages": len(valid), "error": repr(exc)},
+                )
+                await self._one_by_one(valid)
             return
         metrics.BATCH_MESSAGES.labels(self.name).observe(len(valid))
         await self._ack_all([msg for msg, _ in valid])

@@ -31,7 +31,16 @@ def changed_settings(current: ConsumerConfig, wanted: ConsumerConfig) -> dict[st
     changes = {}
     for name in UPDATABLE:
         value = getattr(wanted, name)
-        if value is not None and getattr(current, name) != value:
+        if value is None:
+            continue
+        have = getattr(current, name)
+        if name == "ack_wait":
+            # The server keeps nanoseconds: nats-py sends int(seconds * 1e9) and gives back
+            # nanoseconds / 1e9, so 4.1 s is stored as 4099999999 ns and reads 4.099999999.
+            same = have is not None and round(have * 1e9) == int(value * 1e9)
+        else:
+            same = have == value
+        if not same:
             changes[name] = value
     return changes
 
@@ -40,17 +49,23 @@ async def apply_consumer_settings(
     js: JetStreamContext, wanted: Mapping[tuple[str, str], ConsumerConfig]
 ) -> None:
     """Bring each existing durable of ``wanted`` (``(stream, durable) -> config``) to its
-    `UPDATABLE` settings; a missing one is left to its subscriber, which creates it."""
+    `UPDATABLE` settings; a missing one is left to its subscriber, which creates it. A durable
+    that cannot be updated now (a cluster without quorum, say) keeps its settings and the
+    service starts anyway: binding to it is what the subscriber did before this existed."""
     for (stream, durable), config in wanted.items():
+        where = {"stream": stream, "durable": durable}
         try:
             info = await js.consumer_info(stream, durable)
+            changes = changed_settings(info.config, config)
+            if changes:
+                await js.add_consumer(stream, config=dataclasses.replace(info.config, **changes))
         except NotFoundError:
             continue
-        changes = changed_settings(info.config, config)
-        if not changes:
+        except Exception as exc:
+            log.warning("consumer settings not updated: kept", extra=where, exc_info=exc)
             continue
-        await js.add_consumer(stream, config=dataclasses.replace(info.config, **changes))
-        log.info(
-            "consumer settings updated",
-            extra={"stream": stream, "durable": durable, **{k: str(v) for k, v in changes.items()}},
-        )
+        if changes:
+            log.info(
+                "consumer settings updated",
+                extra={**where, **{name: str(value) for name, value in changes.items()}},
+            )

@@ -21,7 +21,7 @@ HTTP_LATENCY = Histogram(
 )
 BATCH_MESSAGES = Histogram(
     "chuangwen_batch_messages",
-    "Messages applied per fetched batch in one transaction",
+    "Messages a batch consumer applied in one transaction (the fetched batches waiting)",
     ["batch"],
-    buckets=(1, 2, 5, 10, 25, 50, 100, 200, 500),
+    buckets=(1, 2, 5, 10, 25, 50, 100, 200, 500, 1000, 2000, 5000),
 )

@@ -53,11 +53,12 @@ class ServiceSettings(BaseSettings):
     # How long a fetch waits for a batch to fill once its first message is in (nats-py waits
     # for the whole batch until this passes): a lone message waits at most this long.
     fetch_wait_seconds: float = Field(0.5, gt=0, le=30)
-    # Batch subscribers (one transaction per fetched batch, batches.py) fetch this many, and
-    # wait less: at a steady trickle a batch would otherwise fill only at the wait's end (a
-    # latency of the wait itself); an idle consumer asks the server 1/wait times a second.
-    # 0.02 s, not 0.05: a rectification reached ranking's rates in 20 ms at the median instead
-    # of 37 (bench/pipeline.py, HTTP alone); a backlog is fetched whole at once either way.
+    # Batch subscribers (the fetched batches waiting go in one transaction, batches.py) fetch
+    # this many, and wait less: at a steady trickle a batch would otherwise fill only at the
+    # wait's end (a latency of the wait itself); an idle consumer asks the server 1/wait times
+    # a second. 0.02 s, not 0.05: a rectification reached ranking's rates in 20 ms at the
+    # median instead of 37 (bench/pipeline.py, HTTP alone). A backlog's fetches end at the
+    # wait short of the batch size on a busy machine; the applier takes those waiting together.
     batch_size: int = Field(500, ge=1, le=5000)
     batch_wait_seconds: float = Field(0.02, gt=0, le=30)
     stream_replicas: int = Field(1, ge=1, le=5)  # 3 on the clustered deployment

@@ -33,12 +33,13 @@ class BatchProbe:
     """A service whose one batch consumer records every score it applies (not idempotent on
     purpose: a committed message delivered again would be recorded twice)."""
 
-    def __init__(self, name: str, apply_seconds: float) -> None:
+    def __init__(self, name: str, apply_seconds: float, ack_wait: float = 3.0) -> None:
         self.name = name
         self.apply_seconds = apply_seconds
         self.applied_batches: list[list[int]] = []  # stream sequences, in the order applied
+        self.poison: set[str] = set()  # units whose scores always fail to apply
         # ack_wait 3 s: a fetch FastStream holds when it stops comes back that soon (below).
-        settings = ProbeSettings(batch_size=20, batch_wait_seconds=0.05, ack_wait_seconds=3.0)
+        settings = ProbeSettings(batch_size=20, batch_wait_seconds=0.05, ack_wait_seconds=ack_wait)
         self.runtime = ServiceRuntime(name, settings, MIGRATIONS, (ASSESSMENTS,))
         applier = BatchApplier[Item](
             name,
@@ -56,6 +57,8 @@ class BatchProbe:
 
     async def _apply(self, conn: Conn, items: Sequence[Item]) -> None:
         await asyncio.sleep(self.apply_seconds)  # a slow database: fetched batches queue up
+        if any(event.unit_id in self.poison for event, _ in items):
+            raise RuntimeError("this score can never be applied")
         for event, _ in items:
             await conn.execute(
                 "INSERT INTO applied (event_id, unit_id, score) VALUES (%s, %s, %s)",
@@ -134,6 +137,35 @@ async def test_batches_waiting_while_one_is_applied_are_applied_together(
     assert len(sizes) < len(ours) / 20
     mine = set(ours)  # the stream holds other tests' scores too
     assert [seq for batch in probe.applied_batches for seq in batch if seq in mine] == ours
+
+
+async def test_a_failing_message_takes_only_its_own_fetch_into_one_message_transactions(
+    server_env: Servers, js: Any
+) -> None:
+    prefix = f"poison-{uuid.uuid4().hex[:6]}"
+    # A transaction takes 0.3 s, so a fetch applied message by message takes 6 s: the ack
+    # wait must outlast it, or the server delivers the messages still waiting their turn again.
+    probe = BatchProbe(f"probe_{uuid.uuid4().hex[:8]}", apply_seconds=0.3, ack_wait=30.0)
+    probe.poison.add(f"{prefix}-119")  # the last one: its redeliveries come alone
+    await probe.runtime.start()
+    try:
+        ours = await _publish(js, prefix, 120)
+
+        async def the_others_applied() -> bool:
+            return len(await probe.recorded(prefix)) == 119
+
+        await _until(the_others_applied)
+        await asyncio.sleep(1.0)  # its redeliveries (nak'ed after 0.2 s) fail too
+        rows = await probe.recorded(prefix)
+    finally:
+        await probe.runtime.stop()
+    assert len(rows) == len({row["event_id"] for row in rows}) == 119
+    mine = set(ours)
+    batches = [[seq for seq in batch if seq in mine] for batch in probe.applied_batches]
+    # The transaction holding the failing message is tried again fetch by fetch; only the
+    # fetch that holds it (at most 20) goes message by message.
+    assert max(len(batch) for batch in batches) > 20  # fetches were taken together
+    assert sum(1 for batch in batches if len(batch) == 1) < 20
 
 
 async def test_stopping_applies_and_acks_every_batch_handed_over(

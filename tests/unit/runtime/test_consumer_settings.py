@@ -34,3 +34,9 @@ def test_a_durable_with_the_settings_already_needs_no_change() -> None:
 def test_a_setting_the_service_leaves_unset_is_not_changed() -> None:
     current = ConsumerConfig(durable_name="d", max_ack_pending=100, ack_wait=12.0)
     assert changed_settings(current, ConsumerConfig(durable_name="d", max_ack_pending=100)) == {}
+
+
+def test_an_ack_wait_read_back_from_the_server_in_nanoseconds_is_the_same() -> None:
+    # nats-py sends int(4.1 * 1e9) = 4099999999 ns, and gives it back divided by 1e9.
+    current = ConsumerConfig(durable_name="d", ack_wait=4099999999 / 1e9)
+    assert changed_settings(current, ConsumerConfig(durable_name="d", ack_wait=4.1)) == {}
