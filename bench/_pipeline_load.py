@@ -21,7 +21,7 @@ import psycopg
 
 from bench._events import synthetic_events
 from bench._pacing import IN_FLIGHT, closed_loop, paced
-from bench._ranking_watch import caught_up, until, watch
+from bench._ranking_watch import caught_up, install_notices, until, watch
 from bench._stack import Services, fresh_database, sample_every
 from services.runtime import embedded
 
@@ -207,6 +207,7 @@ async def _drive(services: Services, nats_url: str, db_url: str, load: Load) -> 
         await closed_loop(len(units), CLIENTS, register)
         load.report_rate = count / await closed_loop(count, CLIENTS, report)
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as db:
+        await install_notices(db)
         await caught_up(nats_url, db, count)
         first = await _rectify(url, db, reported[: count // 4], RATE)
         # The pace again if the machine kept it; else one it sustains, below its best,

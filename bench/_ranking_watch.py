@@ -1,5 +1,14 @@
-"""Seeing when ranking's projection reflects an issue's fact, by polling its schema, and waiting
-until it and every consumer of ``ISSUES`` have caught up."""
+"""Seeing when ranking's projection reflects an issue's fact, and waiting until it and every
+consumer of ``ISSUES`` have caught up.
+
+Ranking's commits are heard, not polled: the benchmark adds a trigger to ranking's input
+positions (in the benchmark's own database) that sends the new watermark as a notification, and
+PostgreSQL delivers it when the transaction that moved the watermark commits, i.e. when the
+facts below it became what ``GET /v1/rates`` reads. Polling every 5 ms, as before, cost 0.1 of a
+core in this process and 0.03 in PostgreSQL (measured on an idle projection), taken from the two
+cores the services share; a notification per ranking transaction costs next to nothing, and the
+time is read when the commit is heard, not up to 5 ms later.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +20,32 @@ from typing import Any
 import nats
 import psycopg
 
-POLL_SECONDS = 0.005  # the latency's resolution; polling costs CPU the services need
+CHANNEL = "bench_ranking_position"
+NOTICES_SQL = f"""
+CREATE OR REPLACE FUNCTION ranking.bench_position_notice() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.stream = 'ISSUES' THEN
+        PERFORM pg_notify('{CHANNEL}', NEW.watermark::text);
+    END IF;
+    RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS bench_position_notice ON ranking.input_positions;
+CREATE TRIGGER bench_position_notice AFTER INSERT OR UPDATE ON ranking.input_positions
+    FOR EACH ROW EXECUTE FUNCTION ranking.bench_position_notice();
+"""
+POSITION_SQL = "SELECT watermark FROM ranking.input_positions WHERE stream = 'ISSUES'"
 # ranking's projection, exactly as /v1/rates reads it: facts at or below the input position.
-REFLECTED_SQL = (
-    "SELECT p.watermark, f.issue_id FROM ranking.input_positions p"
-    " LEFT JOIN ranking.issue_facts f ON f.kind = %s"
-    " AND f.stream_seq > %s AND f.stream_seq <= p.watermark WHERE p.stream = 'ISSUES'"
+FACTS_SQL = (
+    "SELECT issue_id FROM ranking.issue_facts"
+    " WHERE kind = %s AND stream_seq > %s AND stream_seq <= %s"
 )
+
+
+async def install_notices(db: psycopg.AsyncConnection[Any]) -> None:
+    """Make ranking's commits heard (once its schema is migrated)."""
+    await db.execute(NOTICES_SQL)
 
 
 async def watch(
@@ -25,20 +53,31 @@ async def watch(
     kind: str,
     seen: dict[str, float],
     stop: asyncio.Event,
-    every: float = POLL_SECONDS,
+    every: float = 0.1,
 ) -> None:
-    """Record when each issue's ``kind`` fact becomes part of ranking's projection (stopped by
-    ``stop``, not cancelled: a query cut short would leave the connection unusable)."""
-    floor = 0
-    while not stop.is_set():
-        cur = await db.execute(REFLECTED_SQL, (kind, floor))
-        rows = await cur.fetchall()
-        now = time.perf_counter()
-        for watermark, issue in rows:
-            floor = max(floor, watermark)
-            if issue is not None:
-                seen.setdefault(str(issue), now)
-        await asyncio.sleep(every)
+    """Record when each issue's ``kind`` fact becomes part of ranking's projection: the time its
+    commit is heard (`install_notices`; ``db`` in autocommit). Stopped by ``stop``, looked at
+    every ``every`` s, not cancelled: a query cut short would leave the connection unusable."""
+    await db.execute(f"LISTEN {CHANNEL}")
+    try:
+        row = await (await db.execute(POSITION_SQL)).fetchone()
+        heard = [(int(row[0]) if row else 0, time.perf_counter())]
+        floor = 0
+        while True:
+            for watermark, at in heard:
+                if watermark > floor:
+                    cur = await db.execute(FACTS_SQL, (kind, floor, watermark))
+                    for (issue,) in await cur.fetchall():
+                        seen.setdefault(str(issue), at)
+                    floor = watermark
+            if stop.is_set():
+                return
+            heard = [
+                (int(notice.payload), time.perf_counter())
+                async for notice in db.notifies(timeout=every)
+            ]
+    finally:
+        await db.execute(f"UNLISTEN {CHANNEL}")
 
 
 async def until(
@@ -56,7 +95,7 @@ async def caught_up(nats_url: str, db: psycopg.AsyncConnection[Any], count: int)
     """Every report is in ranking's projection and no consumer of ISSUES has work left."""
     seen: dict[str, float] = {}
     stop = asyncio.Event()
-    watcher = asyncio.create_task(watch(db, "reported", seen, stop, 0.05))
+    watcher = asyncio.create_task(watch(db, "reported", seen, stop))
     try:
         await until(lambda: len(seen) >= count, 120 + count / 50, "ranking catching up", watcher)
     finally:

@@ -13,20 +13,21 @@ issue events (reports and rectifications of units of their own, ``bench/_events.
 to ``ISSUES`` beside it, so that the pipeline carries the issue's 1,000 events/s in all, 5% of
 them over HTTP in every run. N is ``--messages``, at most 1,000.
 
-- ``e2e_rectification_latency``: from each rectification's HTTP 2xx until ranking's
-  projection reflects it, i.e. its ``issue_facts`` row is at or below the ``ISSUES`` input
-  position (R7): from then on ``GET /v1/rates`` counts it. Seen by polling ranking's schema
-  with psycopg every 5 ms (the resolution): ``/v1/rates`` computes every unit's rates and says
-  nothing of one issue, too heavy to poll that often; it is called once at the end to check
-  the count. The row shows the last phase. Raw baseline: bare nats-py, the same rectified
+- ``e2e_rectification_latency``: from each rectification's HTTP 2xx until ranking's projection
+  reflects it, i.e. its ``issue_facts`` row is at or below the ``ISSUES`` input position (R7):
+  from then on ``GET /v1/rates`` counts it. Seen when the commit that moved the position is
+  heard (a trigger the benchmark adds to ranking's input positions sends a PostgreSQL
+  notification, delivered at commit; ``bench/_ranking_watch.py``): ``/v1/rates`` computes every
+  unit's rates and says nothing of one issue, too heavy to poll; it is called once at the end to
+  check the count. The row shows the last phase. Raw baseline: bare nats-py, the same rectified
   payload (taken from the stream) published at the last phase's total event rate to a scratch
   stream, from the publish call until a pull consumer (fetch 100, ack) holds it (2 s of
   messages, 300 to 3,000). Target: p99 < 100 ms at 1,000 events/s; met only if the last phase
-  carried that rate (95%) and every rectification was counted. Why synthetic events make up
-  the rate: on this 2-core machine the issues service answers a few hundred rectifications/s
-  at most (356-618/s in the first phase; ``issues_intake`` for reports), so 1,000
-  rectifications/s over HTTP measure the HTTP queue, not the pipeline; the issue's load on the
-  bus is still 1,000 events/s.
+  carried that rate (95%) and every rectification was counted. Why synthetic events make up the
+  rate: on this 2-core machine the issues service answers a few hundred rectifications/s at most
+  (356-618/s in the first phase; ``issues_intake`` for reports), so 1,000 rectifications/s over
+  HTTP measure the HTTP queue, not the pipeline; the issue's load on the bus is still 1,000
+  events/s.
 - ``peak_rss_per_service``: each service's peak resident memory over the whole run (the
   kernel's ``VmHWM``, and psutil samples every 0.2 s), with its RSS once ready for context. No
   target in the issue: a generous ceiling of 512 MB each.

@@ -48,7 +48,7 @@ def build(settings: RankingSettings | None = None) -> tuple[FastAPI, ServiceRunt
     runtime.bus.publisher(AssessmentScored)
     runtime.bus.publisher(EditionPublished)
     runtime.bus.publisher(RatesPublished)
-    subscribe_all(runtime)
+    subscribe_all(runtime, settings)
     runtime.before_consuming.append(summarise_if_pending)
     editions = EditionsService(runtime=runtime, rules=book.current, tz=ZoneInfo(settings.timezone))
     board = BoardService(

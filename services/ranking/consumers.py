@@ -29,6 +29,7 @@ from services.runtime.service import ServiceRuntime, stream_position
 
 from .fund import FUND_CONSUMER, record_allocation
 from .projection import Delivery, apply_deliveries, mark_handled
+from .settings import RankingSettings
 
 # Everything the ISSUES stream carries in v1, told apart by the envelope's ``type``; a message
 # of any other type fails validation and is dead-lettered with the reason.
@@ -66,7 +67,7 @@ def decoder(adapter: TypeAdapter[Any]) -> Callable[[Msg], Delivery]:
     return decode
 
 
-def subscribe_all(runtime: ServiceRuntime) -> None:
+def subscribe_all(runtime: ServiceRuntime, settings: RankingSettings) -> None:
     """Wire ranking's two input consumers, the dead-letter hook and the board's fund.
 
     The fetched batches of an input stream waiting to be applied are one transaction
@@ -75,7 +76,6 @@ def subscribe_all(runtime: ServiceRuntime) -> None:
     acked; an invalid message is dead-lettered alone and a failing one is retried alone. The
     next batch is fetched and decoded while one is applied; stopping applies what was handed
     over first."""
-    settings = runtime.settings
     policy = Policy(settings.max_deliver, settings.nak_delays_seconds)
 
     def applier(name: str, adapter: TypeAdapter[Any]) -> BatchApplier[Delivery]:
@@ -100,7 +100,12 @@ def subscribe_all(runtime: ServiceRuntime) -> None:
     async def on_issues_stream(events: list[IssuesStreamEvent], msg: JsMessage) -> None:
         await issues(raw_messages(msg))
 
-    @runtime.bus.stream_subscriber(ASSESSMENTS, "Monthly assessment scores (R4.2).", batch=True)
+    @runtime.bus.stream_subscriber(
+        ASSESSMENTS,
+        "Monthly assessment scores (R4.2).",
+        batch=True,
+        batch_wait=settings.assessment_batch_wait_seconds,
+    )
     async def on_assessments(events: list[AssessmentScored], msg: JsMessage) -> None:
         await assessments(raw_messages(msg))
 

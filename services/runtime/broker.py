@@ -142,7 +142,12 @@ class Bus:
         return self._pull(model.SUBJECT, spec, name, doc, batch, batch_wait)
 
     def stream_subscriber(
-        self, spec: StreamSpec, description: str, *, batch: bool = False
+        self,
+        spec: StreamSpec,
+        description: str,
+        *,
+        batch: bool = False,
+        batch_wait: float | None = None,
     ) -> Decorator:
         """One durable pull consumer of everything on ``spec``'s stream, named
         ``<service>-<stream>``; its handler dispatches by event type. Use it where every
@@ -152,9 +157,10 @@ class Bus:
         NATS messages, see `batches.raw_messages`) and applies the failure policy to each
         message itself with `batches.BatchApplier`; FastStream neither decodes nor acks. Its
         first parameter is typed with what the stream carries (``list[Event]``) for the AsyncAPI
-        document only: FastStream is given nothing to validate against it."""
+        document only: FastStream is given nothing to validate against it. ``batch_wait``
+        overrides ``batch_wait_seconds`` for this consumer."""
         name = f"{self.service}-{spec.name.lower()}"
-        return self._pull(">", spec, name, description, batch)
+        return self._pull(">", spec, name, description, batch, batch_wait)
 
     def _pull(
         self,
