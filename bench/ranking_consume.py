@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import statistics
 import time
 
 import nats
@@ -89,7 +88,6 @@ async def ranking_consume_issues(nats_url: str, database_url: str, count: int) -
             "raw_events_per_s": round(raw_rate),
             "share_of_raw": round(ours_rate / raw_rate, 3),
             "share_of_raw_each": ", ".join(f"{s:.2f}" for s in shares),
-            "share_of_raw_median": round(statistics.median(shares), 3),
             "batch_size": ranking_settings(nats_url, database_url).batch_size,
         },
         headline=headline,

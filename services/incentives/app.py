@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from services.contracts.incentives import Allocated
 from services.contracts.streams import INCENTIVES, RANKING
-from services.runtime.heap import settle_heap
 from services.runtime.service import ServiceRuntime
 
 from .api import router
@@ -38,7 +37,6 @@ def build(settings: IncentivesSettings | None = None) -> tuple[FastAPI, ServiceR
         async with runtime_lifespan(app):
             # R6.1/R6.2: say at start which years' settings differ from their stored fund.
             await service.check_fund_settings()
-            settle_heap()
             yield
 
     app.router.lifespan_context = lifespan

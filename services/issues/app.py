@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from services.contracts import issues as wire
 from services.contracts import units as unit_wire
 from services.contracts.streams import ISSUES
-from services.runtime.heap import settle_heap
 from services.runtime.service import ServiceRuntime
 
 from .api import commands, issues, lifecycle, reinspections, units
@@ -87,7 +86,6 @@ def build(settings: IssuesSettings | None = None) -> tuple[FastAPI, ServiceRunti
         async with runtime_lifespan(app):
             if settings.scheduler_enabled:
                 scheduler.start()
-            settle_heap()
             try:
                 yield
             finally:

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from services.contracts import notify as wire
 from services.contracts.streams import INCENTIVES, ISSUES, NOTIFY, RANKING
-from services.runtime.heap import settle_heap
 from services.runtime.service import ServiceRuntime
 
 from .api import router, subscribe
@@ -51,7 +50,6 @@ def build(settings: NotifySettings | None = None) -> tuple[FastAPI, ServiceRunti
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime_lifespan(app):
             worker.start()
-            settle_heap()
             try:
                 yield
             finally:

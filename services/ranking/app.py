@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse
 from services.contracts.assessments import AssessmentScored
 from services.contracts.ranking import EditionPublished, RatesPublished
 from services.contracts.streams import ASSESSMENTS, INCENTIVES, ISSUES, RANKING
-from services.runtime.heap import settle_heap
 from services.runtime.service import ServiceRuntime
 
 from . import store
@@ -96,7 +95,6 @@ def _run_beside(
             await check_rule_versions(runtime, book)
             if schedule is not None:
                 schedule.start()
-            settle_heap()
             try:
                 yield
             finally:

@@ -81,8 +81,7 @@ class Bus:
         )
         self.publishers: dict[str, LogicPublisher] = {}
         self._js: tuple[Any, JetStreamContext] | None = None  # (connection, its context)
-        self.durables: list[tuple[str, str]] = []  # (stream, durable) of every consumer
-        # What each durable is created with (`consumer_settings`).
+        # (stream, durable) of every consumer -> what it is created with (`consumer_settings`).
         self.consumer_configs: dict[tuple[str, str], ConsumerConfig] = {}
         self.commands: list[str] = []  # request-reply subjects this service answers
         # Called after a message was dead-lettered, e.g. to count its stream position as
@@ -141,6 +140,11 @@ class Bus:
         doc = (model.__doc__ or "").strip()
         return self._pull(model.SUBJECT, spec, name, doc, batch, batch_wait)
 
+    @property
+    def durables(self) -> list[tuple[str, str]]:
+        """(stream, durable) of every consumer of this service."""
+        return list(self.consumer_configs)
+
     def stream_subscriber(
         self,
         spec: StreamSpec,
@@ -171,7 +175,6 @@ class Bus:
         batch: bool = False,
         batch_wait: float | None = None,
     ) -> Decorator:
-        self.durables.append((spec.name, name))
         size, wait = self.settings.fetch_batch, self.settings.fetch_wait_seconds
         extra: dict[str, Any] = {}
         if batch:

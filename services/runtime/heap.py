@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 
 def settle_heap() -> None:
-    """Freeze what the process has made by the time it serves (the service calls it once
-    started), after freeing what is garbage already. Measured: the issues service's full
+    """Freeze what the process has made by the time it serves (the runtime's lifespan calls it
+    once started), after freeing what is garbage already. Measured: the issues service's full
     collections went from 75-90 ms (which set the intake's p99) to about 6 ms."""
     gc.collect()
     gc.freeze()

@@ -27,6 +27,7 @@ from .body_limit import BodySizeLimit
 from .broker import Bus
 from .db import Conn, Pool, open_pool, wait_for_database
 from .faults import Faults
+from .heap import settle_heap
 from .inbox import first_delivery, prune_processed
 from .logs import configure_logging
 from .migrations import migrate
@@ -242,6 +243,7 @@ class ServiceRuntime:
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             await self.start()
+            settle_heap()  # once served: what lives as long as the process, frozen
             try:
                 yield
             finally:
