@@ -25,7 +25,8 @@ NOTICES_SQL = f"""
 CREATE OR REPLACE FUNCTION ranking.bench_position_notice() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.stream = 'ISSUES' THEN
+    -- ranking's lock on the row rewrites it unchanged: only a move is news
+    IF NEW.stream = 'ISSUES' AND (TG_OP = 'INSERT' OR NEW.watermark <> OLD.watermark) THEN
         PERFORM pg_notify('{CHANNEL}', NEW.watermark::text);
     END IF;
     RETURN NULL;

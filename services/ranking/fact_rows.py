@@ -48,13 +48,36 @@ UNIT_FACT_SQL = bulk_insert(
     "uuid text text timestamptz int text text text boolean bigint",
     "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
 )
+_ISSUE_FACT_COLUMNS = (
+    "event_id, issue_id, kind, occurred_at, aggregate_version, unit_id, reported_at,"
+    " deadline, stream_seq"
+)
+_ISSUE_FACT_TYPES = "uuid uuid text timestamptz int text timestamptz timestamptz bigint"
 ISSUE_FACT_SQL = bulk_insert(
     "issue_facts",
-    "event_id, issue_id, kind, occurred_at, aggregate_version, unit_id, reported_at,"
-    " deadline, stream_seq",
-    "uuid uuid text timestamptz int text timestamptz timestamptz bigint",
+    _ISSUE_FACT_COLUMNS,
+    _ISSUE_FACT_TYPES,
     "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
 )
+# A batch's issue facts, recorded once each, and the facts stored before them of the issues they
+# add to, in one statement (one round trip fewer per batch: on a busy machine each one waits for
+# a CPU). The SELECT does not see the rows its own WITH inserts (PostgreSQL runs the two on one
+# snapshot), so what it reads of ``issue_facts`` is exactly the earlier facts. The new ids come
+# back as rows with ``new`` true and only ``event_id`` set.
+ISSUE_FACTS_AND_EARLIER_SQL = f"""
+WITH new AS ({
+    bulk_insert(
+        "issue_facts",
+        _ISSUE_FACT_COLUMNS,
+        _ISSUE_FACT_TYPES,
+        "ON CONFLICT (event_id) DO NOTHING RETURNING event_id, issue_id",
+    )
+})
+SELECT false AS new, {_ISSUE_FACT_COLUMNS}
+FROM issue_facts WHERE issue_id IN (SELECT issue_id FROM new)
+UNION ALL
+SELECT true, event_id{", NULL" * (len(_ISSUE_FACT_COLUMNS.split(",")) - 1)} FROM new
+"""
 SCORE_FACT_SQL = bulk_insert(
     "score_facts",
     "event_id, unit_id, month, score, occurred_at, stream_seq",
@@ -68,6 +91,24 @@ async def insert_rows(conn: Conn, statement: str, rows: Sequence[Row]) -> None:
     """Run a `bulk_insert` statement for ``rows``."""
     if rows:
         await conn.execute(statement, (_json_rows(rows),))
+
+
+async def insert_issue_facts(
+    conn: Conn, rows: Sequence[Row]
+) -> tuple[set[Any], list[dict[str, Any]]]:
+    """`insert_new` for issue facts (`ISSUE_FACTS_AND_EARLIER_SQL`): the event ids not recorded
+    before, and the rows of the facts stored before them of the issues those add to."""
+    if not rows:
+        return set(), []
+    cur = await conn.execute(ISSUE_FACTS_AND_EARLIER_SQL, (_json_rows(rows),))
+    new: set[Any] = set()
+    earlier: list[dict[str, Any]] = []
+    for row in await cur.fetchall():
+        if row["new"]:
+            new.add(row["event_id"])
+        else:
+            earlier.append(row)
+    return new, earlier
 
 
 async def insert_new(conn: Conn, statement: str, rows: Sequence[Row]) -> set[Any]:

@@ -15,7 +15,7 @@ result (tests/integration/ranking/test_issue_summaries.py, test_unit_tallies.py)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -33,6 +33,7 @@ from .fact_rows import (
     UNIT_FACT_SQL,
     Row,
     bulk_insert,
+    insert_issue_facts,
     insert_new,
     insert_rows,
     issue_fact,
@@ -106,83 +107,99 @@ async def apply_deliveries(conn: Conn, deliveries: Sequence[Delivery]) -> None:
     nothing for, R2.6 requests and refusals, change nothing either way). The input position
     rows are locked first: batches of one stream (from replicas too) are applied one after
     another, so an issue's summary is always folded from all of its facts committed so far plus
-    the batch's own (never two batches racing on one issue)."""
+    the batch's own (never two batches racing on one issue).
+
+    A batch of issue events takes two round trips in psycopg's pipeline mode (each a wait
+    for a CPU on a busy machine): BEGIN, the locks and the issue facts' INSERT, which reads
+    back the earlier facts of their issues in the same statement, go together; the summaries
+    and the positions' moves go with COMMIT, since nothing reads their results. Unit and
+    score facts add one each."""
     streams = sorted({d.stream for d in deliveries})
-    watermarks = {stream: await lock_position(conn, stream) for stream in streams}
+    for stream in streams:
+        await lock_position(conn, stream)
     first: dict[FactTable, dict[UUID, Delivery]] = {}
     for d in deliveries:
         table = FACT_TABLES[type(d.event)]
         if table is not None:  # a repeat inside the batch counts once (its first delivery)
             first.setdefault(table, {}).setdefault(d.event.event_id, d)
     fresh: set[UUID] = set()
+    earlier: list[dict[str, Any]] = []
     for table, by_id in first.items():
         rows = [table.row(d.event, d.seq) for d in by_id.values()]
-        fresh |= await insert_new(conn, table.insert, rows)
+        if table is _ISSUES:
+            new, earlier = await insert_issue_facts(conn, rows)
+            fresh |= new
+        else:
+            fresh |= await insert_new(conn, table.insert, rows)
     new_issue_facts = [
         (issue_fact_of(d.event), d.seq)
         for event_id, d in first.get(_ISSUES, {}).items()
         if event_id in fresh
     ]
-    await refresh_summaries(conn, new_issue_facts, fresh)
+    await refresh_summaries(conn, new_issue_facts, earlier)
     for stream in streams:
-        seqs = [d.seq for d in deliveries if d.stream == stream]
-        await advance_position(conn, stream, watermarks[stream], seqs)
+        await advance_position(conn, stream, [d.seq for d in deliveries if d.stream == stream])
 
 
-async def lock_position(conn: Conn, stream: str) -> int:
-    """Lock ``stream``'s input position row for this transaction; returns its watermark."""
-    locked = "SELECT watermark FROM input_positions WHERE stream = %s FOR UPDATE"
-    row = await (await conn.execute(locked, (stream,))).fetchone()
-    if row is None:
-        await conn.execute(
-            "INSERT INTO input_positions (stream, watermark) VALUES (%s, 0) ON CONFLICT DO NOTHING",
-            (stream,),
-        )
-        row = await (await conn.execute(locked, (stream,))).fetchone()
-        assert row is not None
-    return int(row["watermark"])
+async def lock_position(conn: Conn, stream: str) -> None:
+    """Lock ``stream``'s input position row for this transaction, made at 0 if missing.
+
+    Nothing is read back (`advance_position` reads the watermark in its own statement), so in
+    pipeline mode the lock goes out with the next statement. An upsert rather than ``SELECT ...
+    FOR UPDATE``: it takes the same row lock, waiting for a replica's batch as that does, and
+    there is no second statement for a stream's first batch."""
+    await conn.execute(
+        "INSERT INTO input_positions (stream, watermark) VALUES (%s, 0)"
+        " ON CONFLICT (stream) DO UPDATE SET watermark = input_positions.watermark",
+        (stream,),
+    )
 
 
-async def advance_position(conn: Conn, stream: str, watermark: int, seqs: Sequence[int]) -> None:
+# R7 input positions in one statement, its result unread (in pipeline mode it goes with COMMIT):
+# the handled sequences above the watermark (the batch's and those waiting in ``applied_seqs``)
+# are numbered in order; those that run on without a gap from the watermark are the ones whose
+# number is their distance from it (``seq - row_number() = watermark``). The watermark moves to
+# the last of them, the waiting ones it passes are deleted, and the batch's sequences still
+# above it wait. ``applied_seqs`` never holds the watermark's successor: every statement
+# moves the watermark over it. The caller holds the position's row lock (`lock_position`).
+_ADVANCE_SQL = """
+WITH position AS (
+    SELECT watermark FROM input_positions WHERE stream = %(stream)s
+), handled AS (
+    SELECT seq FROM position, unnest(%(seqs)s::bigint[]) AS seq WHERE seq > watermark
+    UNION
+    SELECT a.seq FROM position, applied_seqs a WHERE a.stream = %(stream)s AND a.seq > watermark
+), reached AS (
+    SELECT coalesce(max(run.seq), min(position.watermark)) AS watermark
+    FROM position LEFT JOIN (
+        SELECT seq, seq - row_number() OVER (ORDER BY seq) AS base FROM handled
+    ) AS run ON run.base = position.watermark
+), moved AS (
+    UPDATE input_positions SET watermark = reached.watermark FROM reached
+    WHERE stream = %(stream)s AND input_positions.watermark < reached.watermark
+), passed AS (
+    DELETE FROM applied_seqs USING reached
+    WHERE applied_seqs.stream = %(stream)s AND applied_seqs.seq <= reached.watermark
+)
+INSERT INTO applied_seqs (stream, seq)
+SELECT %(stream)s, seq FROM reached, unnest(%(seqs)s::bigint[]) AS seq
+WHERE seq > reached.watermark
+ON CONFLICT DO NOTHING
+"""
+
+
+async def advance_position(conn: Conn, stream: str, seqs: Sequence[int]) -> None:
     """Count ``seqs`` as handled and move the stream's watermark over every contiguous handled
     sequence (R7 input positions); handled sequences above a gap wait in ``applied_seqs``.
     The caller holds the row lock (`lock_position`)."""
-    above = {seq for seq in seqs if seq > watermark}
-    if not above:
-        return
-    if watermark + 1 not in above:  # the gap below is still open
-        await conn.execute(
-            "INSERT INTO applied_seqs (stream, seq) SELECT %s, unnest(%b::bigint[])"
-            " ON CONFLICT DO NOTHING",
-            (stream, sorted(above)),
-        )
-        return
-    cur = await conn.execute(
-        "SELECT seq FROM applied_seqs WHERE stream = %s AND seq > %s", (stream, watermark)
-    )
-    waiting = {int(r["seq"]) for r in await cur.fetchall()}
-    handled = above | waiting
-    while watermark + 1 in handled:
-        watermark += 1
-    await conn.execute(
-        "UPDATE input_positions SET watermark = %s WHERE stream = %s", (watermark, stream)
-    )
-    if waiting:
-        await conn.execute(
-            "DELETE FROM applied_seqs WHERE stream = %s AND seq <= %s", (stream, watermark)
-        )
-    still_waiting = sorted(seq for seq in above if seq > watermark)
-    if still_waiting:
-        await conn.execute(
-            "INSERT INTO applied_seqs (stream, seq) SELECT %s, unnest(%b::bigint[])"
-            " ON CONFLICT DO NOTHING",
-            (stream, still_waiting),
-        )
+    if seqs:
+        await conn.execute(_ADVANCE_SQL, {"stream": stream, "seqs": sorted(set(seqs))})
 
 
 async def mark_handled(conn: Conn, stream: str, seq: int) -> None:
     """Count one position as handled (e.g. a message dead-lettered as invalid, R7)."""
-    await advance_position(conn, stream, await lock_position(conn, stream), [seq])
+    await lock_position(conn, stream)
+    await advance_position(conn, stream, [seq])
 
 
 # -- issue summaries ---------------------------------------------------------------------------
@@ -226,11 +243,11 @@ def summary_row(issue_id: UUID, facts: list[IssueFact], last_seq: int) -> Row | 
 
 
 async def refresh_summaries(
-    conn: Conn, new_facts: Sequence[tuple[IssueFact, int]], new_ids: Collection[UUID]
+    conn: Conn, new_facts: Sequence[tuple[IssueFact, int]], earlier: Sequence[dict[str, Any]]
 ) -> None:
     """Fold again the summaries of the issues with ``new_facts`` (each with its stream
-    sequence; ``new_ids`` their event ids): their earlier facts are read back, the new ones are
-    folded as they are (the whole fold, so any arrival order gives the same summary)."""
+    sequence) from the rows of their ``earlier`` facts and the new ones as they are (the whole
+    fold, so any arrival order gives the same summary)."""
     if not new_facts:
         return
     facts: dict[UUID, list[IssueFact]] = {}
@@ -239,11 +256,7 @@ async def refresh_summaries(
         issue_id = UUID(fact.issue_id)
         facts.setdefault(issue_id, []).append(fact)
         last[issue_id] = max(last.get(issue_id, 0), seq)
-    cur = await conn.execute(
-        "SELECT * FROM issue_facts WHERE issue_id = ANY(%b) AND NOT event_id = ANY(%b)",
-        (list(facts), list(new_ids)),
-    )
-    for r in await cur.fetchall():
+    for r in earlier:
         facts[r["issue_id"]].append(issue_fact(r))
         last[r["issue_id"]] = max(last[r["issue_id"]], int(r["stream_seq"]))
     await _write_summaries(conn, facts, last)

@@ -98,3 +98,33 @@ async def test_facts_that_do_not_fold_are_left_to_the_edition_to_report(pool: Po
         assert await cur.fetchone() == {"n": 1}
         with pytest.raises(ValueError, match="conflicting issue facts"):
             await rates_at(conn, {ISSUES.name: len(deliveries)}, CUTOFF)
+
+
+async def test_the_input_position_moves_over_every_contiguous_handled_sequence(pool: Pool) -> None:
+    # R7: after each batch (pipelined, as the consumer commits it), the position is the highest
+    # sequence up to which every one was handled, whatever the order, gaps and redeliveries,
+    # and exactly the handled sequences above it wait in applied_seqs.
+    world = build_world("pos", 400, seed=21)
+    deliveries = [Delivery(e, ISSUES.name, seq) for seq, e in enumerate(world.events, 1)]
+    rng = random.Random(13)
+    mixed = deliveries + rng.sample(deliveries, len(deliveries) // 5)
+    rng.shuffle(mixed)
+    handled: set[int] = set()
+    while mixed:
+        size = rng.randrange(1, 40)
+        batch, mixed = mixed[:size], mixed[size:]
+        if rng.random() < 0.2:
+            mixed.append(rng.choice(batch))  # delivered again later
+        async with pool.connection() as conn, conn.pipeline(), conn.transaction():
+            await apply_deliveries(conn, batch)
+        handled |= {d.seq for d in batch}
+        expected = 0
+        while expected + 1 in handled:
+            expected += 1
+        async with pool.connection() as conn:
+            assert await projection.input_positions(conn) == {ISSUES.name: expected}
+            cur = await conn.execute("SELECT seq FROM applied_seqs ORDER BY seq")
+            assert [r["seq"] for r in await cur.fetchall()] == sorted(
+                s for s in handled if s > expected
+            )
+    assert expected == len(deliveries)
