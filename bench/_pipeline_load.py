@@ -114,26 +114,56 @@ async def _beside(
     """Publish ``events`` to ISSUES at ``phase.beside`` per second (open loop, at most
     ``IN_FLIGHT`` unacknowledged) until ``stop``, then wait until every one is acknowledged:
     the rest of the issue's 1,000 events/s, as other reports and rectifications would bring
-    them through the issues service's relay. What is due is sent every ``TICK`` with nats-py's
-    asynchronous publish (a future per message, no task): the load's own CPU is taken from the
-    same two cores as the services'."""
+    them through the issues service's relay. What is due is sent every ``TICK``.
+
+    The load's own CPU is taken from the same two cores as the services', so it is sent as
+    cheaply as JetStream allows: each a core publish with a reply subject (JetStream acks it
+    there, as it acks the relay's publishes), all the acks counted by one subscription. nats-py's
+    ``publish_async`` (a future and an inbox entry per message) cost 165 µs of CPU per message
+    on this machine, this 19 µs: at 950 messages/s, 0.14 of a core handed back to the services.
+    """
     nc = await nats.connect(nats_url)
-    js = nc.jetstream(publish_async_max_pending=IN_FLIGHT)
-    acks: list[asyncio.Future[Any]] = []
+    inbox = nc.new_inbox()
+    acked = 0
+    refused: list[bytes] = []
+    progress = asyncio.Event()
+
+    async def on_ack(msg: Any) -> None:
+        nonlocal acked
+        acked += 1
+        if b'"error"' in msg.data:  # JetStream's answer to a publish it did not store
+            refused.append(msg.data)
+        progress.set()
+
+    await nc.subscribe(f"{inbox}.*", cb=on_ack)
+    sent = 0
     started = time.perf_counter()
     try:
         while not stop.is_set():
             due = int((time.perf_counter() - started) * phase.beside) + 1
             if due > len(events):
                 raise RuntimeError("the events made for beside the rectifications ran out")
-            for subject, data, msg_id in events[len(acks) : due]:
+            while sent < due:
+                if sent - acked >= IN_FLIGHT:
+                    progress.clear()
+                    await asyncio.wait_for(progress.wait(), 30)
+                    continue
+                subject, data, msg_id = events[sent]
                 headers = {"Nats-Msg-Id": msg_id}
-                acks.append(await js.publish_async(subject, data, wait_stall=30, headers=headers))
+                await nc.publish(subject, data, reply=f"{inbox}.{sent}", headers=headers)
+                sent += 1
             await asyncio.sleep(TICK)
-        await asyncio.gather(*acks)
+        deadline = time.monotonic() + 30
+        while acked < sent:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{sent - acked} events beside were never acknowledged")
+            progress.clear()
+            await asyncio.wait_for(progress.wait(), 30)
+        if refused:
+            raise RuntimeError(f"{len(refused)} events beside refused: {refused[0][:200]!r}")
     finally:
-        phase.beside_sent = len(acks)
-        phase.beside_reached = len(acks) / (time.perf_counter() - started)
+        phase.beside_sent = sent
+        phase.beside_reached = sent / (time.perf_counter() - started)
         await nc.drain()
 
 
