@@ -20,9 +20,9 @@ from services.runtime.service import ServiceRuntime
 
 from . import metrics, store
 from .cutoff_inputs import directory_and_scores, rates_at
-from .domain.canonical import canonical_json
+from .domain.canonical import canonical_json, canonical_members, joined_members
 from .domain.edition import EditionContent, rank_edition
-from .domain.payload import content_payload, edition_payload, instant_text, payload_digest
+from .domain.payload import content_payload, edition_payload, instant_text, members_digest
 from .domain.rate_report import rate_report_of
 from .domain.rates import UnitRate
 from .domain.rules import RankingRules
@@ -223,7 +223,8 @@ class EditionsService:
             if scheduled and not any(part.rows for part in content.categories):
                 return {"created": False, "skipped": "nothing would be ranked at this cutoff"}
             computed = content_payload(content)  # once: ~10^6 values at 10,000 units
-            digest = payload_digest(computed)
+            members = canonical_members(computed)  # and serialised once, for both uses below
+            digest = members_digest(members)
             if latest is not None and latest["digest"] == digest:
                 return _stored(latest)
             if latest is not None:
@@ -235,7 +236,8 @@ class EditionsService:
             message = edition_envelope(self.new_id(), content.year, number, revision, published_at)
             message.update(body)
             check_edition(message)  # or nothing is saved
-            payload = canonical_json(message)
+            envelope = {k: v for k, v in message.items() if k not in members}
+            payload = joined_members(members | canonical_members(envelope))  # canonical_json
             await store.save_edition(conn, message, payload, digest)
             if scheduled:
                 await store.claim_scheduled(conn, cutoff, content.year, number)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from fractions import Fraction
 
-from services.ranking.domain.canonical import canonical_json
+from services.ranking.domain.canonical import canonical_json, joined_members
 from services.ranking.domain.edition import CategoryEdition, EditionContent, RankingRow
 from services.ranking.domain.instants import require_aware
 from services.ranking.domain.numbers import display, exact, exact_ratio, percent_of
@@ -25,6 +25,7 @@ __all__ = [
     "counts_payload",
     "edition_payload",
     "instant_text",
+    "members_digest",
     "payload_digest",
     "same_content",
 ]
@@ -137,6 +138,13 @@ def payload_digest(payload: Mapping[str, object]) -> str:
     """
     content = {key: value for key, value in payload.items() if key not in ENVELOPE_KEYS}
     return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def members_digest(members: Mapping[str, bytes]) -> str:
+    """`payload_digest` of a payload given as its members' canonical bytes
+    (`canonical.canonical_members`), so that the content is not serialised twice."""
+    content = {key: value for key, value in members.items() if key not in ENVELOPE_KEYS}
+    return hashlib.sha256(joined_members(content)).hexdigest()
 
 
 def content_digest(content: EditionContent) -> str:

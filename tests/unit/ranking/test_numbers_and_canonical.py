@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.ranking.domain.canonical import canonical_json
+from services.ranking.domain.canonical import canonical_json, canonical_members, joined_members
 from services.ranking.domain.numbers import (
     as_fraction,
     display,
@@ -16,6 +16,7 @@ from services.ranking.domain.numbers import (
     parse_exact,
     percent_of,
 )
+from services.ranking.domain.payload import members_digest, payload_digest
 
 
 def test_seed_campaign_rate_is_exact_and_shown_as_90_32_percent() -> None:
@@ -122,6 +123,30 @@ def test_canonical_json_writes_exactly_the_bytes_of_the_json_module_definition(
             canonical_json(value)
         return
     assert canonical_json(value) == expected
+
+
+@given(st.dictionaries(st.text(), _json_values, max_size=6))
+def test_an_object_joined_from_its_serialised_members_is_its_canonical_json(
+    value: dict[str, object],
+) -> None:
+    # R7: an edition's content is serialised once, for its digest (R4.1) and inside the
+    # published message; the bytes must be those of serialising the message whole.
+    try:
+        expected = canonical_json(value)
+    except (TypeError, ValueError):  # a lone surrogate: refused either way
+        with pytest.raises((TypeError, ValueError)):
+            joined_members(canonical_members(value))
+        return
+    members = canonical_members(value)
+    assert joined_members(members) == expected
+    assert members_digest(members) == payload_digest(value)
+
+
+def test_serialised_members_are_checked_as_the_whole_object_is() -> None:
+    with pytest.raises(TypeError):
+        canonical_members({"rows": [{"rate": 0.9}]})
+    with pytest.raises(TypeError):
+        canonical_members({1: "a"})  # type: ignore[dict-item]
 
 
 def test_canonical_json_writes_integers_beyond_64_bits_as_json_does() -> None:
