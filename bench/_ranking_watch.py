@@ -25,8 +25,7 @@ NOTICES_SQL = f"""
 CREATE OR REPLACE FUNCTION ranking.bench_position_notice() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- ranking's lock on the row rewrites it unchanged: only a move is news
-    IF NEW.stream = 'ISSUES' AND (TG_OP = 'INSERT' OR NEW.watermark <> OLD.watermark) THEN
+    IF NEW.stream = 'ISSUES' THEN
         PERFORM pg_notify('{CHANNEL}', NEW.watermark::text);
     END IF;
     RETURN NULL;

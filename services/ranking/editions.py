@@ -236,8 +236,10 @@ class EditionsService:
             message = edition_envelope(self.new_id(), content.year, number, revision, published_at)
             message.update(body)
             check_edition(message)  # or nothing is saved
+            # The content keys of `message` hold the very values serialised in `members`
+            # (edition_payload and the envelope never set one), so this is its canonical_json.
             envelope = {k: v for k, v in message.items() if k not in members}
-            payload = joined_members(members | canonical_members(envelope))  # canonical_json
+            payload = joined_members(members | canonical_members(envelope))
             await store.save_edition(conn, message, payload, digest)
             if scheduled:
                 await store.claim_scheduled(conn, cutoff, content.year, number)

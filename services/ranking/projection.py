@@ -146,11 +146,13 @@ async def lock_position(conn: Conn, stream: str) -> None:
 
     Nothing is read back (`advance_position` reads the watermark in its own statement), so in
     pipeline mode the lock goes out with the next statement. An upsert rather than ``SELECT ...
-    FOR UPDATE``: it takes the same row lock, waiting for a replica's batch as that does, and
-    there is no second statement for a stream's first batch."""
+    FOR UPDATE``, so that a stream's first batch needs no second statement: ``DO UPDATE ...
+    WHERE false`` locks the existing row (waiting for a replica's batch, as ``FOR UPDATE``
+    does) and writes nothing (PostgreSQL locks every conflicting row whether or not its WHERE
+    lets the update through)."""
     await conn.execute(
         "INSERT INTO input_positions (stream, watermark) VALUES (%s, 0)"
-        " ON CONFLICT (stream) DO UPDATE SET watermark = input_positions.watermark",
+        " ON CONFLICT (stream) DO UPDATE SET watermark = input_positions.watermark WHERE false",
         (stream,),
     )
 
@@ -161,7 +163,8 @@ async def lock_position(conn: Conn, stream: str) -> None:
 # number is their distance from it (``seq - row_number() = watermark``). The watermark moves to
 # the last of them, the waiting ones it passes are deleted, and the batch's sequences still
 # above it wait. ``applied_seqs`` never holds the watermark's successor: every statement
-# moves the watermark over it. The caller holds the position's row lock (`lock_position`).
+# moves the watermark over it. The caller holds the position's row lock (`lock_position`),
+# which also makes the row: without it the statement would change nothing.
 _ADVANCE_SQL = """
 WITH position AS (
     SELECT watermark FROM input_positions WHERE stream = %(stream)s

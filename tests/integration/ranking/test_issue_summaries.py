@@ -8,6 +8,7 @@ folding every fact up to those positions at that cutoff (R3, R7)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -128,3 +129,40 @@ async def test_the_input_position_moves_over_every_contiguous_handled_sequence(p
                 s for s in handled if s > expected
             )
     assert expected == len(deliveries)
+
+
+async def test_a_batch_waits_for_the_position_lock_of_a_batch_of_the_same_stream(
+    pool: Pool,
+) -> None:
+    # R7 and the summaries: batches of one stream (replicas too) apply one after another, so a
+    # batch folds every fact committed before it. The lock writes nothing, and still blocks.
+    async with pool.connection() as first, pool.connection() as second:
+        async with first.transaction():
+            await projection.lock_position(first, ISSUES.name)  # makes the row
+        backend = await (await second.execute("SELECT pg_backend_pid() AS pid")).fetchone()
+        assert backend is not None
+        await second.commit()
+        async with first.transaction():
+            await projection.lock_position(first, ISSUES.name)
+
+            async def take() -> None:
+                async with second.transaction():
+                    await projection.lock_position(second, ISSUES.name)
+
+            waiting = asyncio.create_task(take())
+            async with pool.connection() as watcher:
+                for _ in range(200):
+                    cur = await watcher.execute(
+                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                        (backend["pid"],),
+                    )
+                    if await cur.fetchone() == {"wait_event_type": "Lock"}:
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError("the second batch never waited for the position lock")
+            assert not waiting.done()
+        await waiting  # granted once the first committed
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT stream, watermark FROM input_positions")
+        assert await cur.fetchall() == [{"stream": ISSUES.name, "watermark": 0}]  # made once
