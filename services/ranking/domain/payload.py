@@ -141,7 +141,7 @@ def payload_digest(payload: Mapping[str, object]) -> str:
 
 
 def members_digest(members: Mapping[str, bytes]) -> str:
-    """`payload_digest` of a payload given as its members' canonical bytes
+    """R4.1: `payload_digest` of a payload given as its members' canonical bytes
     (`canonical.canonical_members`), so that the content is not serialised twice."""
     content = {key: value for key, value in members.items() if key not in ENVELOPE_KEYS}
     return hashlib.sha256(joined_members(content)).hexdigest()
