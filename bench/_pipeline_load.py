@@ -60,6 +60,7 @@ class Phase:
     beside: float = 0.0  # synthetic issue events per second asked for on ISSUES meanwhile
     beside_sent: int = 0
     beside_reached: float = 0.0  # per second, over the phase
+    beside_ack_ms: list[float] = field(default_factory=list)  # each one's publish -> JetStream ack
 
     @property
     def events_per_s(self) -> float:
@@ -86,7 +87,8 @@ class Load:
         return self.phases[-1]
 
 
-_runs: dict[tuple[str, int], Load | Exception] = {}
+_runs: dict[tuple[str, int, bool], Load | Exception] = {}
+SYNC_ALWAYS = "sync_interval: always"
 
 
 async def _post(client: aiohttp.ClientSession, path: str, token: str, body: Any) -> Any:
@@ -121,16 +123,21 @@ async def _beside(
     there, as it acks the relay's publishes), all the acks counted by one subscription. nats-py's
     ``publish_async`` (a future and an inbox entry per message) cost 165 µs of CPU per message
     on this machine, this 19 µs: at 950 messages/s, 0.14 of a core handed back to the services.
+    Each one's time from its publish to JetStream's ack is kept: the time ISSUES takes to store
+    (and fsync) a message under the load, which every event on its way to ranking takes too.
     """
     nc = await nats.connect(nats_url)
     inbox = nc.new_inbox()
     acked = 0
     refused: list[bytes] = []
     progress = asyncio.Event()
+    sent_at: list[float] = [0.0] * len(events)
 
     async def on_ack(msg: Any) -> None:
         nonlocal acked
         acked += 1
+        index = int(msg.subject.rsplit(".", 1)[1])
+        phase.beside_ack_ms.append((time.perf_counter() - sent_at[index]) * 1000)
         if b'"error"' in msg.data:  # JetStream's answer to a publish it did not store
             refused.append(msg.data)
         progress.set()
@@ -150,6 +157,7 @@ async def _beside(
                     continue
                 subject, data, msg_id = events[sent]
                 headers = {"Nats-Msg-Id": msg_id}
+                sent_at[sent] = time.perf_counter()
                 await nc.publish(subject, data, reply=f"{inbox}.{sent}", headers=headers)
                 sent += 1
             await asyncio.sleep(TICK)
@@ -294,12 +302,15 @@ async def _raw(nats_url: str, count: int, rate: float) -> list[float]:
     return [(g - s) * 1000 for s, g in zip(sent, got, strict=True)]
 
 
-async def run_load(database_url: str, count: int) -> Load:
-    """The load run, once per database and size (a failure too is remembered, not retried)."""
-    key = (database_url, min(count, MAX_ISSUES))
+async def run_load(database_url: str, count: int, sync_always: bool = True) -> Load:
+    """The load run, once per database, size and NATS configuration (a failure too is
+    remembered, not retried). ``sync_always=False``: a diagnostic run on the same configuration
+    but for JetStream's default sync (every 2 minutes, which Chuangwen never runs on), to show
+    what the fsync of every message costs the latency."""
+    key = (database_url, min(count, MAX_ISSUES), sync_always)
     if key not in _runs:
         try:
-            _runs[key] = await _load(database_url, key[1])
+            _runs[key] = await _load(database_url, key[1], sync_always)
         except Exception as exc:
             _runs[key] = exc
     found = _runs[key]
@@ -308,12 +319,24 @@ async def run_load(database_url: str, count: int) -> Load:
     return found
 
 
-async def _load(database_url: str, count: int) -> Load:
+def _default_sync_config(root: Path) -> Path:
+    """The embedded NATS configuration without its ``sync_interval: always``."""
+    ours = embedded.NATS_CONFIG.read_text(encoding="utf-8")
+    lines = [line for line in ours.splitlines() if line.strip() != SYNC_ALWAYS]
+    if len(lines) == len(ours.splitlines()):
+        raise RuntimeError(f"{embedded.NATS_CONFIG} no longer says {SYNC_ALWAYS!r}")
+    path = root / "nats-default-sync.conf"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+async def _load(database_url: str, count: int, sync_always: bool) -> Load:
     load = Load(issues=count, units=max(1, count // 100))
     with tempfile.TemporaryDirectory(prefix="chuangwen-pipeline-") as tmp:
         root = Path(tmp)
         port = embedded.free_port()
-        server = embedded.start_nats(port, root / "nats", root / "nats.log")
+        config = embedded.NATS_CONFIG if sync_always else _default_sync_config(root)
+        server = embedded.start_nats(port, root / "nats", root / "nats.log", config=config)
         nats_url = f"nats://127.0.0.1:{port}"
         services: Services | None = None
         try:
