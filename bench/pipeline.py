@@ -32,7 +32,7 @@ them over HTTP in every run. N is ``--messages``, at most 1,000.
   JetStream's ack (ISSUES storing it, with an fsync per message: ``sync_interval: always``),
   and a diagnostic second load run, its own servers and database, identical but for JetStream's
   default sync (every 2 minutes): its p99 is context, never the result, since Chuangwen does
-  not run that way (docs/decisions.md "The e2e tail is ISSUES' fsync per message").
+  not run that way (docs/decisions.md "Where the e2e tail forms").
 - ``peak_rss_per_service``: each service's peak resident memory over the whole run (the
   kernel's ``VmHWM``, and psutil samples every 0.2 s), with its RSS once ready for context. No
   target in the issue: a generous ceiling of 512 MB each.
