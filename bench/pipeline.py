@@ -57,6 +57,14 @@ def _quantiles(values: list[float]) -> tuple[float, float, float]:
     return q[49], q[98], max(values)
 
 
+def _acks(phase: Phase) -> tuple[float, float, float]:
+    """p50, p99, max of the events beside's publish -> ack; NaN when there were too few (none
+    are needed beside when HTTP alone keeps the issue's rate)."""
+    if len(phase.beside_ack_ms) < 2:
+        return math.nan, math.nan, math.nan
+    return _quantiles(phase.beside_ack_ms)
+
+
 def _phase_figures(name: str, phase: Phase) -> dict[str, float | int | str]:
     e2e, http = _quantiles(phase.e2e_ms), _quantiles(phase.http_ms)
     return {
@@ -79,7 +87,7 @@ async def _default_sync(database_url: str, count: int) -> tuple[dict[str, float 
     except Exception as exc:  # a diagnostic: its failure must not hide the measured run
         return {}, f"the diagnostic run with JetStream's default sync failed: {exc!r}"
     loaded = load.phases[-1]
-    e2e, ack = _quantiles(loaded.e2e_ms), _quantiles(loaded.beside_ack_ms)
+    e2e, ack = _quantiles(loaded.e2e_ms), _acks(loaded)
     figures: dict[str, float | int | str] = {
         "default_sync_loaded_events_per_s": loaded.events_per_s,
         "default_sync_loaded_p50_ms": e2e[0],
@@ -100,7 +108,7 @@ async def e2e_rectification_latency(nats_url: str, database_url: str, count: int
     load = await run_load(database_url, count)
     first, sustained, loaded = load.phases
     ours, raw = _quantiles(loaded.e2e_ms), _quantiles(load.raw_ms)
-    ack = _quantiles(loaded.beside_ack_ms)
+    ack = _acks(loaded)
     diagnostic, diagnosis = await _default_sync(database_url, count)
     http_kept = first.reached >= 0.95 * RATE
     carried = loaded.events_per_s >= 0.95 * RATE
