@@ -123,8 +123,9 @@ async def _beside(
     there, as it acks the relay's publishes), all the acks counted by one subscription. nats-py's
     ``publish_async`` (a future and an inbox entry per message) cost 165 µs of CPU per message
     on this machine, this 19 µs: at 950 messages/s, 0.14 of a core handed back to the services.
-    Each one's time from its publish to JetStream's ack is kept: the time ISSUES takes to store
-    (and fsync) a message under the load, which every event on its way to ranking takes too.
+    Each one's time from the publish call to its ack's callback is kept: mostly the time ISSUES
+    takes to store (and fsync) a message under the load, which every event on its way to ranking
+    takes too, plus the client's buffering and this process's own waits for a CPU.
     """
     nc = await nats.connect(nats_url)
     inbox = nc.new_inbox()
@@ -326,7 +327,9 @@ def _default_sync_config(root: Path) -> Path:
     if len(lines) == len(ours.splitlines()):
         raise RuntimeError(f"{embedded.NATS_CONFIG} no longer says {SYNC_ALWAYS!r}")
     path = root / "nats-default-sync.conf"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    header = f"# Diagnostic only (bench/_pipeline_load.py): {embedded.NATS_CONFIG.name} without"
+    header += f" its {SYNC_ALWAYS!r}; its comments are the original's.\n"
+    path.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 

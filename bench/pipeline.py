@@ -29,10 +29,12 @@ them over HTTP in every run. N is ``--messages``, at most 1,000.
   HTTP measure the HTTP queue, not the pipeline; the issue's load on the bus is still 1,000
   events/s.
   Where the time goes, in two more figures: each event beside's time from its publish to
-  JetStream's ack (ISSUES storing it, with an fsync per message: ``sync_interval: always``),
-  and a diagnostic second load run, its own servers and database, identical but for JetStream's
-  default sync (every 2 minutes): its p99 is context, never the result, since Chuangwen does
-  not run that way (docs/decisions.md "Where the e2e tail forms").
+  JetStream's ack (ISSUES storing it, with an fsync per message: ``sync_interval: always``; as
+  the load process sees it, so its own waits for a CPU are in it too), and a diagnostic second
+  load run after the first, its own servers and database, identical but for JetStream's default
+  sync (every 2 minutes; about 40 s more): its p99 is context, never the result, since
+  Chuangwen does not run that way, and the machine may have drifted between the two runs
+  (docs/decisions.md "Where the e2e tail forms").
 - ``peak_rss_per_service``: each service's peak resident memory over the whole run (the
   kernel's ``VmHWM``, and psutil samples every 0.2 s), with its RSS once ready for context. No
   target in the issue: a generous ceiling of 512 MB each.
@@ -96,8 +98,10 @@ async def _default_sync(database_url: str, count: int) -> tuple[dict[str, float 
         "default_sync_issues_ack_p99_ms": ack[1],
     }
     note = (
-        "diagnostic, not a result: the same run on JetStream's default sync (an fsync every"
-        f" 2 minutes; Chuangwen runs `{SYNC_ALWAYS}`): {loaded.events_per_s:,.0f} events/s, p50"
+        "diagnostic, not a result: a second load run, after the first and otherwise the same,"
+        " on JetStream's default sync (an fsync every 2 minutes; Chuangwen runs"
+        f" `{SYNC_ALWAYS}`): {loaded.reached:,.0f}/s over HTTP, {loaded.events_per_s:,.0f}"
+        " events/s in all, p50"
         f" {e2e[0]:.1f} / p99 {e2e[1]:.1f} ms from the 2xx; ISSUES publish → ack p50 {ack[0]:.1f}"
         f" / p99 {ack[1]:.1f} ms"
     )
@@ -133,8 +137,8 @@ async def e2e_rectification_latency(nats_url: str, database_url: str, count: int
         f"at {loaded.reached:,.0f}/s over HTTP with {loaded.beside_reached:,.0f} synthetic issue"
         f" events/s beside on ISSUES ({loaded.events_per_s:,.0f} events/s in all): p50"
         f" {ours[0]:.1f} / p99 {ours[1]:.1f} / max {ours[2]:.1f} ms from the 2xx (the row)",
-        f"ISSUES publish → JetStream ack of the events beside meanwhile (each message fsync'd):"
-        f" p50 {ack[0]:.1f} / p99 {ack[1]:.1f} / max {ack[2]:.1f} ms",
+        f"ISSUES publish → ack of the events beside meanwhile (each message fsync'd; publish call"
+        f" to the load's ack callback): p50 {ack[0]:.1f} / p99 {ack[1]:.1f} / max {ack[2]:.1f} ms",
         f"raw: nats-py publish → pull consumer, same payload, {loaded.events_per_s:,.0f}/s; p50"
         f" {raw[0]:.1f} / p99 {raw[1]:.1f} ms. GET /v1/rates counted {load.rated:,} rectified",
         diagnosis,
