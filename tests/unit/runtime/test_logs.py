@@ -10,16 +10,19 @@ from collections.abc import Iterator
 import faststream  # noqa: F401  (every service imports it before configuring its logs)
 import pytest
 
-from services.runtime.logs import configure_logging
+from services.runtime.logs import QUIET, configure_logging
 
 
 @pytest.fixture(autouse=True)
 def logging_restored() -> Iterator[None]:
     root, own = logging.getLogger(), logging.getLogger("faststream")
     saved = (root.handlers[:], root.level, own.handlers[:], own.propagate, own.level)
+    quiet = {name: logging.getLogger(name).level for name in QUIET}
     yield
     root.handlers[:], root.level = saved[0], saved[1]
     own.handlers[:], own.propagate, own.level = saved[2], saved[3], saved[4]
+    for name, level in quiet.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def _lines(err: str) -> list[dict[str, object]]:
